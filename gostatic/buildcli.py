@@ -1,0 +1,72 @@
+"""`gostatic build` argument handling without typer: its arguments are go's, and this path
+runs on every Makefile target, so it avoids typer's and rich's import cost."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from gostatic.errors import UsageError
+
+# gostatic's own build options; everything else belongs to go build.
+_OWN_BOOL = {"--json": "json", "--strict": "strict", "--quiet": "quiet", "--no-cache": "no_cache"}
+_OWN_VALUE = {"--strategy": "strategy"}
+
+
+def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]]:
+    """Take gostatic's double-dash options out of a build command line, wherever they stand
+    among the flags; stop at ``--`` or the first package, as go does."""
+    own: dict[str, object] = {}
+    rest: list[str] = []
+    i = 0
+    in_flags = True
+    while i < len(argv):
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if in_flags and arg in _OWN_BOOL:
+            own[_OWN_BOOL[arg]] = True
+        elif in_flags and name in _OWN_VALUE:
+            if not eq:
+                if i + 1 >= len(argv):
+                    raise UsageError(f"{name} needs a value")
+                i += 1
+                value = argv[i]
+            own[_OWN_VALUE[name]] = value
+        else:
+            if arg == "--" or not arg.startswith("-"):
+                in_flags = False
+            rest.append(arg)
+        i += 1
+    return own, rest
+
+
+def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+    from gostatic.exits import guarded
+
+    return guarded(lambda: _run(argv, env, cwd))
+
+
+def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+    from gostatic.build import BuildOptions, BuildRequest, build
+    from gostatic.goflags import parse_build_args
+    from gostatic.report import BuildTextReporter, build_to_json, write_json
+    from gostatic.strategies import strategy_named
+
+    own, go_argv = split_own_options(argv)
+    options = BuildOptions(
+        json=bool(own.get("json")),
+        strategy=str(own["strategy"]) if "strategy" in own else None,
+        strict=bool(own.get("strict")),
+        quiet=bool(own.get("quiet")),
+        no_cache=bool(own.get("no_cache")),
+    )
+    if options.strategy is not None:
+        strategy_named(options.strategy)  # a bad name is a usage error before any build
+    request = BuildRequest(parse_build_args(go_argv), options, env, cwd)
+    reporter = BuildTextReporter(sys.stderr, quiet=options.quiet)
+    report = build(request, reporter.progress)
+    reporter.summary(report)
+    if options.json:
+        write_json(build_to_json(report), sys.stdout)
+    return report.exit_status

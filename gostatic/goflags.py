@@ -1,0 +1,297 @@
+"""`go build` command lines: parse them with go's meaning, and merge a strategy into them.
+
+The rule every function here serves: merge, never override. `go` keeps only the last
+`-tags` and the last matching `-ldflags`, and the linker keeps only the last `-extldflags`,
+so a wrapper that simply appends its own flags silently drops the user's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gostatic.errors import UsageError
+
+# `go build` flags that never take a separate value (`-v`, `-trimpath`, `-buildvcs=false`).
+_BOOL_FLAGS = frozenset(
+    {
+        "a", "n", "race", "msan", "asan", "v", "work", "x", "linkshared",
+        "modcacherw", "trimpath", "cover", "json", "buildvcs",
+    }
+)  # fmt: skip
+# `go build` flags that take a value, as `-flag value` or `-flag=value`.
+_VALUE_FLAGS = frozenset(
+    {
+        "o", "p", "C", "covermode", "coverpkg", "asmflags", "buildmode", "compiler",
+        "gccgoflags", "gcflags", "installsuffix", "ldflags", "mod", "modfile",
+        "overlay", "pgo", "pkgdir", "tags", "toolexec",
+    }
+)  # fmt: skip
+# Flags `go list` does not accept or that would change what it prints.
+_NOT_FOR_LIST = frozenset({"o", "v", "x", "n", "a", "work", "json", "race", "msan", "asan"})
+
+# Linker (`go tool link`) flags that take a value: needed to walk an -ldflags token list
+# without mistaking a value such as `-X main.v=-s` for a flag.
+_LINK_VALUE_FLAGS = frozenset(
+    {
+        "B", "E", "H", "I", "L", "R", "T", "X", "benchmark", "benchmarkprofile",
+        "buildid", "buildmode", "capturehostobjs", "cpuprofile", "extar", "extld",
+        "extldflags", "fipso", "importcfg", "installsuffix", "k", "libgcc", "linkmode",
+        "memprofile", "memprofilerate", "o", "pluginpath", "r", "strictdups", "tmpdir",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GoFlag:
+    """One `go build` flag as given; ``value`` is None for a bare boolean flag."""
+
+    name: str
+    value: str | None
+
+    def render(self) -> str:
+        return f"-{self.name}" if self.value is None else f"-{self.name}={self.value}"
+
+
+@dataclass(frozen=True)
+class GoBuildArgs:
+    """A `go build` command line split the way `go` splits it."""
+
+    flags: tuple[GoFlag, ...]
+    packages: tuple[str, ...]
+
+    def last(self, name: str) -> str | None:
+        """The value `go` uses for a flag given several times: the last one."""
+        for flag in reversed(self.flags):
+            if flag.name == name:
+                return flag.value if flag.value is not None else "true"
+        return None
+
+    def values(self, name: str) -> tuple[str, ...]:
+        return tuple(f.value for f in self.flags if f.name == name and f.value is not None)
+
+    @property
+    def output(self) -> str | None:
+        return self.last("o")
+
+    @property
+    def workdir(self) -> str | None:
+        return self.last("C")
+
+    def has(self, name: str) -> bool:
+        return any(f.name == name for f in self.flags)
+
+    def list_flags(self) -> list[str]:
+        """The flags that `go list` should see to resolve the same packages as the build."""
+        return [f.render() for f in self.flags if f.name not in _NOT_FOR_LIST]
+
+
+def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
+    """Split ``argv`` (what follows `go build`) into flags and packages.
+
+    Like go's flag package: flags stop at the first non-flag argument or at ``--``;
+    ``-flag``, ``--flag``, ``-flag=value`` and ``-flag value`` are all accepted.
+    """
+    flags: list[GoFlag] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            break
+        if not arg.startswith("-") or arg == "-":
+            break
+        body = arg[2:] if arg.startswith("--") else arg[1:]
+        name, eq, value = body.partition("=")
+        if not name:
+            raise UsageError(f"bad flag syntax: {arg}")
+        if eq:
+            flags.append(GoFlag(name, value))
+        elif name in _VALUE_FLAGS:
+            if i + 1 >= len(argv):
+                raise UsageError(f"flag needs an argument: -{name}")
+            flags.append(GoFlag(name, argv[i + 1]))
+            i += 1
+        else:
+            # Unknown flags pass through as booleans; go itself rejects what it does not know.
+            flags.append(GoFlag(name, None))
+        i += 1
+    return GoBuildArgs(tuple(flags), tuple(argv[i:]))
+
+
+def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:
+    """The flags in a GOFLAGS value: space-separated ``-flag=value`` entries, no quoting."""
+    return parse_build_args(goflags.split()).flags
+
+
+# --- quoting, with the rules of go's cmd/internal/quoted ----------------------------------
+
+_SPACE = " \t\n\r"
+
+
+def split_quoted(text: str) -> list[str]:
+    """Split like go does for -ldflags and -extldflags: whitespace, '...' and "..." groups."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] in _SPACE:
+            i += 1
+            continue
+        if text[i] in "'\"":
+            quote = text[i]
+            end = text.find(quote, i + 1)
+            if end < 0:
+                raise UsageError(f"unterminated {quote} string in flags: {text}")
+            out.append(text[i + 1 : end])
+            i = end + 1
+            continue
+        start = i
+        while i < n and text[i] not in _SPACE:
+            i += 1
+        out.append(text[start:i])
+    return out
+
+
+def join_quoted(args: Iterable[str]) -> str:
+    """The inverse of :func:`split_quoted`: quote each argument only where it needs it."""
+    parts: list[str] = []
+    for arg in args:
+        has_space = any(c in _SPACE for c in arg)
+        if arg and not has_space and "'" not in arg and '"' not in arg:
+            parts.append(arg)
+        elif "'" not in arg:
+            parts.append(f"'{arg}'")
+        elif '"' not in arg:
+            parts.append(f'"{arg}"')
+        else:
+            raise UsageError(f"cannot quote a flag holding both ' and \": {arg}")
+    return " ".join(parts)
+
+
+# --- merging -------------------------------------------------------------------------------
+
+
+def split_tags(value: str) -> list[str]:
+    """Tags as go reads them: comma-separated, or the older space-separated form."""
+    if " " in value or "'" in value or '"' in value:
+        return [t for t in split_quoted(value) if t]
+    return [t for t in value.split(",") if t]
+
+
+def merge_tags(user: Iterable[str], extra: Iterable[str]) -> list[str]:
+    merged: list[str] = []
+    for tag in (*user, *extra):
+        if tag not in merged:
+            merged.append(tag)
+    return merged
+
+
+def _link_flag(token: str) -> tuple[str, str | None]:
+    """(name, inline value) of a linker flag token, or ("", None) for a non-flag."""
+    if not token.startswith("-") or token == "-":
+        return "", None
+    body = token[2:] if token.startswith("--") else token[1:]
+    name, eq, value = body.partition("=")
+    return name, (value if eq else None)
+
+
+def merge_ldflags(user: str, linkmode: str | None, extldflags: Sequence[str]) -> str:
+    """Add a strategy's linker settings to one user -ldflags value, keeping all of theirs.
+
+    The user's ``-extldflags`` (the linker keeps only the last) is folded into one
+    ``-extldflags`` with the strategy's flags after the user's; the strategy's
+    ``-linkmode`` replaces the user's, since the strategy cannot work without it.
+    """
+    tokens = split_quoted(user)
+    kept: list[str] = []
+    user_ext: list[str] = []
+    i = 0
+    while i < len(tokens):
+        name, inline = _link_flag(tokens[i])
+        takes_value = name in _LINK_VALUE_FLAGS and inline is None
+        value = tokens[i + 1] if takes_value and i + 1 < len(tokens) else inline
+        width = 2 if takes_value else 1
+        if name == "extldflags" and value is not None:
+            user_ext = split_quoted(value)  # last one wins, as in the linker
+        elif name == "linkmode" and linkmode is not None:
+            pass
+        else:
+            kept.extend(tokens[i : i + width])
+        i += width
+    if linkmode is not None:
+        kept.append(f"-linkmode={linkmode}")
+    ext = [*user_ext, *(f for f in extldflags if f not in user_ext)]
+    if ext:
+        kept.extend(["-extldflags", join_quoted(ext)])
+    return join_quoted(kept)
+
+
+def _split_pattern(value: str) -> tuple[str, str]:
+    """(``pattern=`` prefix, flags) of a per-package flag value such as ``all=-s -w``."""
+    stripped = value.strip()
+    if stripped.startswith("-") or not stripped:
+        return "", value
+    pattern, eq, rest = stripped.partition("=")
+    if not eq:
+        return "", value
+    return pattern + "=", rest
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What a strategy adds to a build: tags, linker settings and environment."""
+
+    tags: tuple[str, ...] = ()
+    linkmode: str | None = None
+    extldflags: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def touches_ldflags(self) -> bool:
+        return self.linkmode is not None or bool(self.extldflags)
+
+
+def apply_overlay(
+    args: GoBuildArgs, goflags: str, overlay: Overlay, output: str | None
+) -> list[str]:
+    """The `go build` argument list (after ``build``) for ``args`` with ``overlay`` merged in.
+
+    ``output`` replaces the user's ``-o`` (gostatic builds into its own stage first).
+    Tags and -ldflags from GOFLAGS count as the user's: a command-line flag would
+    otherwise shadow them.
+    """
+    env_flags = goflags_entries(goflags)
+    user_tags_value = args.last("tags")
+    if user_tags_value is None:
+        user_tags_value = next((f.value for f in reversed(env_flags) if f.name == "tags"), None)
+    tags = merge_tags(split_tags(user_tags_value or ""), overlay.tags)
+
+    out: list[str] = []
+    for flag in args.flags:
+        if flag.name == "C":
+            out.insert(0, flag.render())  # go insists that -C comes first
+        elif flag.name in ("o", "tags") or (flag.name == "ldflags" and overlay.touches_ldflags):
+            continue
+        else:
+            out.append(flag.render())
+    if tags:
+        out.append("-tags=" + ",".join(tags))
+    if overlay.touches_ldflags:
+        user_ld = [f.value for f in env_flags if f.name == "ldflags" and f.value is not None]
+        user_ld += args.values("ldflags")
+        # Every value gets the strategy's flags: whichever one go picks for the main
+        # package (the last that matches it) then carries them.
+        for value in user_ld or [""]:
+            prefix, flags = _split_pattern(value)
+            out.append(
+                "-ldflags=" + prefix + merge_ldflags(flags, overlay.linkmode, overlay.extldflags)
+            )
+    if output is not None:
+        out.extend(["-o", output])
+    return out
+
+
+def overlay_env(env: Mapping[str, str], overlay: Overlay) -> dict[str, str]:
+    merged = dict(env)
+    merged.update(overlay.env)
+    return merged

@@ -1,0 +1,115 @@
+"""Which packages a `go build` command line names, and where go would write each binary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gostatic.errors import GoCommandError, UsageError
+from gostatic.gocmd import run_go
+from gostatic.goflags import GoBuildArgs
+
+COMMAND_LINE_ARGUMENTS = "command-line-arguments"
+_VERSION_ELEMENT = re.compile(r"v([2-9]|[1-9][0-9]+)")
+
+
+@dataclass(frozen=True)
+class ListedPackage:
+    import_path: str
+    name: str
+    dir: str
+    module: str | None
+    error: str | None
+
+    @property
+    def is_main(self) -> bool:
+        return self.name == "main" and self.error is None
+
+
+def _decode_stream(text: str) -> list[dict[str, object]]:
+    """`go list -json` prints one JSON object after another, not an array."""
+    decoder = json.JSONDecoder()
+    out: list[dict[str, object]] = []
+    i = 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return out
+        try:
+            obj, i = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            raise GoCommandError("go list printed something that is not JSON") from None
+        if isinstance(obj, dict):
+            out.append(obj)
+
+
+def list_packages(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: Path | None
+) -> tuple[ListedPackage, ...]:
+    """One `go list` with the build's own flags, so tags and GOFLAGS select the same files."""
+    fields = "ImportPath,Name,Dir,Module,Error"
+    result = run_go(
+        ["list", "-e", f"-json={fields}", *args.list_flags(), "--", *args.packages],
+        env=env,
+        cwd=cwd,
+        check=False,
+    )
+    if not result.ok:
+        # Bad patterns or a broken go.mod: go's own words, as go build would print them.
+        raise GoCommandError(result.stderr.strip() or "go list failed")
+    listed = []
+    for obj in _decode_stream(result.stdout):
+        module = obj.get("Module")
+        error = obj.get("Error")
+        listed.append(
+            ListedPackage(
+                import_path=str(obj.get("ImportPath", "")),
+                name=str(obj.get("Name", "")),
+                dir=str(obj.get("Dir", "")),
+                module=str(module.get("Path")) if isinstance(module, dict) else None,
+                error=str(error.get("Err")) if isinstance(error, dict) else None,
+            )
+        )
+    return tuple(listed)
+
+
+def exe_name(pkg: ListedPackage, packages: Sequence[str], goexe: str) -> str:
+    """The file name go build gives a main package's binary."""
+    if pkg.import_path == COMMAND_LINE_ARGUMENTS:
+        first = next((p for p in packages if p.endswith(".go")), "main.go")
+        return os.path.basename(first)[: -len(".go")] + goexe
+    head, _, elem = pkg.import_path.rpartition("/")
+    # example.com/mycmd/v2 installs as mycmd, as go does (golang.org/issue/24667).
+    if head and _VERSION_ELEMENT.fullmatch(elem):
+        elem = head.rpartition("/")[2]
+    return elem + goexe
+
+
+def resolve_outputs(
+    mains: Sequence[ListedPackage],
+    args: GoBuildArgs,
+    base: Path,
+    goexe: str,
+) -> tuple[str | None, ...]:
+    """Where each main package's binary goes, with go's rules for ``-o``.
+
+    No ``-o``: one main package goes to ``./NAME``; several are built and discarded.
+    ``-o DIR/`` (or an existing directory): ``DIR/NAME`` each. ``-o FILE``: one package only.
+    """
+    out = args.output
+    names = [exe_name(p, args.packages, goexe) for p in mains]
+    if out is None:
+        if len(mains) == 1:
+            return (names[0],)
+        return tuple(None for _ in mains)
+    target = base / out
+    if out.endswith(("/", os.sep)) or target.is_dir():
+        return tuple(os.path.join(out, n) for n in names)
+    if len(mains) > 1:
+        raise UsageError("-o names a file but the patterns match several main packages")
+    return tuple(out for _ in mains)

@@ -1,0 +1,85 @@
+"""Reporters: turn core results into text for people (stderr) or JSON for scripts (stdout).
+
+Kept free of rich and typer so that `gostatic build` starts fast; colour belongs to the
+commands people read interactively.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from gostatic.build import Attempt, BuildReport, PackageResult
+
+JSON_VERSION = 1
+
+
+def build_to_json(report: BuildReport) -> dict[str, object]:
+    return {
+        "version": JSON_VERSION,
+        "results": [_result_to_json(r) for r in report.results],
+    }
+
+
+def _result_to_json(result: PackageResult) -> dict[str, object]:
+    return {
+        "package": result.package,
+        "output": result.output,
+        "strategy": result.strategy,
+        "static": result.static,
+        "hazards": [{"kind": k, "detail": d} for k, d in result.hazards],
+        "attempts": [
+            {"strategy": a.strategy, "outcome": a.outcome, "detail": a.detail}
+            for a in result.attempts
+        ],
+    }
+
+
+def write_json(document: dict[str, object], out: TextIO) -> None:
+    json.dump(document, out, indent=2)
+    out.write("\n")
+
+
+class BuildTextReporter:
+    """Progress and outcome lines on stderr, in the `tool: subject: message` form of go's own."""
+
+    def __init__(self, err: TextIO, quiet: bool) -> None:
+        self.err = err
+        self.quiet = quiet
+
+    def _say(self, line: str) -> None:
+        self.err.write(f"gostatic: {line}\n")
+        self.err.flush()
+
+    def progress(self, package: str, attempt: Attempt) -> None:
+        # The winning attempt is told in the summary line; the others as they happen.
+        if self.quiet or (attempt.outcome == "static" and "rejected" not in attempt.detail):
+            return
+        self._say(f"{package}: {attempt.strategy}: {attempt.outcome}: {attempt.detail}")
+
+    def summary(self, report: BuildReport) -> None:
+        for warning in report.warnings:
+            self._say(f"warning: {warning}")
+        if report.check_error:
+            self.err.write(report.check_error)
+        for result in report.results:
+            self._summarise(result)
+
+    def _summarise(self, result: PackageResult) -> None:
+        where = f" -> {result.output}" if result.output else ""
+        if result.go_error is not None:
+            self.err.write(result.go_error)  # go's own message, as go build prints it
+            return
+        if not result.static:
+            self._say(
+                f"{result.package}: no strategy gave a static binary; "
+                f"{'nothing written to ' + result.output if result.output else 'nothing written'}"
+            )
+            for a in result.attempts:
+                self.err.write(f"  {a.strategy:<16} {a.outcome:<13} {a.detail}\n")
+            return
+        for kind, detail in result.hazards:
+            self._say(f"warning: {result.package}: {kind} hazard: {detail}")
+        if not self.quiet:
+            state = "up to date" if result.up_to_date else "static"
+            self._say(f"{result.package}: {state} ({result.strategy}){where}")

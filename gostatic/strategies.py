@@ -1,0 +1,64 @@
+"""The strategy ladder: named, fixed ways to ask `go build` for a static binary.
+
+A strategy is only ever looked up by name (from the command line, the cache or a
+project file); names never turn into raw flags, so a tampered cache cannot inject any.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gostatic.errors import UsageError
+from gostatic.goflags import Overlay
+
+_PURE_GO_TAGS = ("netgo", "osusergo")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    overlay: Overlay
+    summary: str
+
+
+PLAIN = Strategy("plain", Overlay(), "go build as given")
+NETGO = Strategy(
+    "netgo",
+    Overlay(tags=_PURE_GO_TAGS),
+    "tags netgo,osusergo: Go's own DNS resolver and user lookup instead of libc's",
+)
+CGO_OFF = Strategy(
+    "cgo-off", Overlay(env=(("CGO_ENABLED", "0"),)), "CGO_ENABLED=0: no C code at all"
+)
+EXTERNAL_STATIC = Strategy(
+    "external-static",
+    Overlay(
+        tags=_PURE_GO_TAGS,
+        linkmode="external",
+        extldflags=("-static",),
+        env=(("CGO_ENABLED", "1"),),
+    ),
+    "cgo kept, linked by the C linker with -static (tags netgo,osusergo keep glibc's NSS out)",
+)
+
+LADDER: tuple[Strategy, ...] = (PLAIN, NETGO, CGO_OFF, EXTERNAL_STATIC)
+_BY_NAME = {s.name: s for s in LADDER}
+NAMES: tuple[str, ...] = tuple(_BY_NAME)
+
+
+def is_strategy_name(name: object) -> bool:
+    return isinstance(name, str) and name in _BY_NAME
+
+
+def strategy_named(name: str) -> Strategy:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UsageError(f"unknown strategy {name!r}; choose one of: {', '.join(NAMES)}") from None
+
+
+def ladder_from(first: Strategy | None) -> tuple[Strategy, ...]:
+    """The ladder, starting with ``first`` (a cached or predicted strategy) when given."""
+    if first is None:
+        return LADDER
+    return (first, *(s for s in LADDER if s is not first))

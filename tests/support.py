@@ -1,0 +1,134 @@
+"""Test support: seed programs, real Go modules in tmp_path, gostatic run as a real process,
+and oracles that owe nothing to gostatic (readelf, a run in an empty root)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SEED_FMT = """package main
+
+import "fmt"
+
+func main() { fmt.Printf("Hello %d!\\n", 42) }
+"""
+
+SEED_SYSLOG = """package main
+
+import (
+	"log"
+	"log/syslog"
+)
+
+func main() {
+	_, _ = syslog.NewLogger(syslog.LOG_DAEMON|syslog.LOG_INFO, 0)
+	log.SetFlags(0)
+	log.Printf("Hello %d!\\n", 42)
+}
+"""
+
+SEED_CGO = """package main
+
+// #include <stdlib.h>
+// int fortytwo() { return abs(-42); }
+import "C"
+import "fmt"
+
+func main() { fmt.Printf("Hello %d!\\n", C.fortytwo()) }
+"""
+
+OS_USER = """package main
+
+import (
+	"fmt"
+	"os/user"
+)
+
+func main() {
+	_, err := user.LookupId("0")
+	fmt.Println("lookup done", err != nil || err == nil)
+}
+"""
+
+GO = shutil.which("go")
+requires_go = pytest.mark.skipif(GO is None, reason="go is not on PATH")
+
+
+def write_module(root: Path, files: Mapping[str, str], module: str = "example.com/m") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "go.mod").write_text(f"module {module}\n\ngo 1.21\n")
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_gostatic(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 300) -> Run:
+    proc = subprocess.run(
+        [sys.executable, "-m", "gostatic", *args],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def readelf_facts(binary: Path) -> tuple[bool, list[str]]:
+    """(has PT_INTERP, DT_NEEDED names) according to binutils' readelf, not gostatic."""
+    headers = subprocess.run(
+        ["readelf", "-lW", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
+    dynamic = subprocess.run(
+        ["readelf", "-dW", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
+    needed = [
+        line.split("[", 1)[1].rstrip("]").strip()
+        for line in dynamic.splitlines()
+        if "(NEEDED)" in line
+    ]
+    return ("INTERP" in headers, needed)
+
+
+def assert_static_by_readelf(binary: Path) -> None:
+    has_interp, needed = readelf_facts(binary)
+    assert not has_interp, f"{binary} has a PT_INTERP"
+    assert needed == [], f"{binary} needs {needed}"
+
+
+def run_in_empty_root(binary: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``binary`` as /prog in a directory holding nothing else: no libc, no loader."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(binary, root / "prog")
+    prefix = [] if os.geteuid() == 0 else ["unshare", "-r"]
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    if not os.path.exists(chroot):
+        pytest.skip("chroot is not available")
+    proc = subprocess.run(
+        [*prefix, chroot, str(root), "/prog"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if proc.returncode != 0 and "unshare" in proc.stderr:
+        pytest.skip(f"cannot make an empty root here: {proc.stderr.strip()}")
+    return proc

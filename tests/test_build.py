@@ -1,0 +1,285 @@
+"""`gostatic build` on real Go programs, checked with readelf and a run in an empty root."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support import (
+    OS_USER,
+    SEED_CGO,
+    SEED_FMT,
+    SEED_SYSLOG,
+    assert_static_by_readelf,
+    readelf_facts,
+    requires_go,
+    run_gostatic,
+    run_in_empty_root,
+    write_module,
+)
+
+pytestmark = [pytest.mark.slow, requires_go]
+
+
+@pytest.fixture
+def seed(tmp_path: Path) -> Path:
+    return write_module(
+        tmp_path / "seed",
+        {"fmt/main.go": SEED_FMT, "log-syslog/main.go": SEED_SYSLOG, "cgo/main.go": SEED_CGO},
+    )
+
+
+@pytest.mark.parametrize(
+    ("program", "strategy"),
+    [("fmt", "plain"), ("log-syslog", "netgo"), ("cgo", "external-static")],
+)
+def test_seed_programs_come_out_static_and_run_in_an_empty_root(
+    seed: Path, tmp_path: Path, gostatic_env: dict[str, str], program: str, strategy: str
+) -> None:
+    run = run_gostatic(
+        ["build", "--json", "-o", f"bin/{program}", f"./{program}"], seed, gostatic_env
+    )
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    [result] = doc["results"]
+    assert result["package"] == f"example.com/m/{program}"
+    assert result["strategy"] == strategy
+    assert result["static"] is True
+    binary = seed / "bin" / program
+    assert_static_by_readelf(binary)
+    proc = run_in_empty_root(binary, tmp_path / "root")
+    assert proc.returncode == 0, proc.stderr
+    assert "Hello 42!" in proc.stdout + proc.stderr
+
+
+def test_plain_go_build_of_the_dynamic_seeds_is_really_dynamic(seed: Path, tmp_path: Path) -> None:
+    """The oracle can fail: without gostatic, readelf sees the interpreter."""
+    for program in ("log-syslog", "cgo"):
+        out = tmp_path / program
+        subprocess.run(["go", "build", "-o", str(out), f"./{program}"], cwd=seed, check=True)
+        has_interp, needed = readelf_facts(out)
+        assert has_interp and "libc.so.6" in needed
+
+
+def test_attempts_are_reported_in_ladder_order(seed: Path, gostatic_env: dict[str, str]) -> None:
+    run = run_gostatic(["build", "--json", "-o", "bin/", "./cgo"], seed, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    outcomes = [(a["strategy"], a["outcome"]) for a in result["attempts"]]
+    assert outcomes == [
+        ("plain", "dynamic"),
+        ("netgo", "dynamic"),
+        ("cgo-off", "build-failed"),
+        ("external-static", "static"),
+    ]
+    assert result["output"] == "bin/cgo"
+    assert "build constraints exclude" in result["attempts"][2]["detail"]
+
+
+VERSIONED = """package main
+
+// #include <stdlib.h>
+// int one() { return abs(-1); }
+import "C"
+import (
+	"fmt"
+	"net"
+)
+
+var version = "dev"
+var tagged = "untagged"
+
+func main() {
+	_ = net.ParseIP("127.0.0.1")
+	fmt.Println(version, tagged, C.one())
+}
+"""
+
+TAGGED = """//go:build mytag
+
+package main
+
+func init() { tagged = "tagged" }
+"""
+
+
+def test_user_ldflags_and_tags_survive_the_strategy(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(tmp_path / "v", {"main.go": VERSIONED, "tag.go": TAGGED})
+    run = run_gostatic(
+        [
+            "build",
+            "--json",
+            "-tags",
+            "mytag",
+            "-ldflags",
+            "-s -w -X 'main.version=1.2 beta'",
+            "-o",
+            "app",
+            ".",
+        ],
+        mod,
+        gostatic_env,
+    )
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "external-static"
+    assert_static_by_readelf(mod / "app")
+    proc = run_in_empty_root(mod / "app", tmp_path / "root")
+    assert proc.stdout.strip() == "1.2 beta tagged 1"
+
+
+def test_os_user_program_is_static(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
+    mod = write_module(tmp_path / "u", {"main.go": OS_USER})
+    run = run_gostatic(["build", "--json", "-o", "u", "."], mod, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "netgo"  # osusergo is part of it: netgo alone stays dynamic
+    assert_static_by_readelf(mod / "u")
+    proc = run_in_empty_root(mod / "u", tmp_path / "root")
+    assert proc.returncode == 0 and "lookup done" in proc.stdout
+
+
+def test_syntax_error_stops_at_once_with_gos_message(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(tmp_path / "bad", {"main.go": "package main\n\nfunc main() { x := }\n"})
+    run = run_gostatic(["build", "--json", "-o", "out", "."], mod, gostatic_env)
+    assert run.returncode == 1
+    assert "syntax error" in run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert len(result["attempts"]) == 1  # no further strategies were tried
+    assert result["attempts"][0]["outcome"] == "build-failed"
+    assert not (mod / "out").exists()
+
+
+def test_failed_rebuild_leaves_the_good_binary_untouched(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    run = run_gostatic(["build", "-o", "app", "./fmt"], seed, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    before = (seed / "app").read_bytes()
+    inode = (seed / "app").stat().st_ino
+
+    (seed / "fmt" / "main.go").write_text(SEED_FMT.replace("func main() {", "func main() { x := "))
+    assert run_gostatic(["build", "-o", "app", "./fmt"], seed, gostatic_env).returncode == 1
+    # The program now becomes dynamic and only `plain` is allowed: nothing static comes out.
+    (seed / "fmt" / "main.go").write_text(SEED_CGO)
+    run = run_gostatic(["build", "--strategy", "plain", "-o", "app", "./fmt"], seed, gostatic_env)
+    assert run.returncode == 3
+    assert "no strategy gave a static binary" in run.stderr
+
+    assert (seed / "app").read_bytes() == before
+    assert (seed / "app").stat().st_ino == inode
+    assert sorted(p.name for p in seed.iterdir()) == ["app", "cgo", "fmt", "go.mod", "log-syslog"]
+
+
+def test_nothing_static_means_exit_3_and_nothing_written(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    run = run_gostatic(
+        ["build", "--json", "--strategy", "netgo", "-o", "out", "./cgo"], seed, gostatic_env
+    )
+    assert run.returncode == 3
+    [result] = json.loads(run.stdout)["results"]
+    assert result["static"] is False and result["strategy"] is None
+    assert [a["outcome"] for a in result["attempts"]] == ["dynamic"]
+    assert not (seed / "out").exists()
+    assert "netgo" in run.stderr and "libc.so.6" in run.stderr
+
+
+def test_several_main_packages_into_a_folder(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
+    mod = write_module(
+        tmp_path / "multi",
+        {
+            "cmd/hello/main.go": SEED_FMT,
+            "cmd/logger/main.go": SEED_SYSLOG,
+            "cmd/cgoer/main.go": SEED_CGO,
+            "internal/lib/lib.go": "package lib\n\nfunc X() int { return 1 }\n",
+        },
+    )
+    run = run_gostatic(["build", "--json", "-o", "bin/", "./cmd/..."], mod, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    results = {r["package"]: r for r in json.loads(run.stdout)["results"]}
+    assert {k: v["strategy"] for k, v in results.items()} == {
+        "example.com/m/cmd/cgoer": "external-static",
+        "example.com/m/cmd/hello": "plain",
+        "example.com/m/cmd/logger": "netgo",
+    }
+    assert sorted(p.name for p in (mod / "bin").iterdir()) == ["cgoer", "hello", "logger"]
+    for binary in (mod / "bin").iterdir():
+        assert_static_by_readelf(binary)
+
+
+def test_default_output_name_matches_go(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
+    mod = write_module(tmp_path / "named", {"main.go": SEED_FMT}, module="example.com/tool/v2")
+    run = run_gostatic(["build"], mod, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    assert_static_by_readelf(mod / "tool")  # go build names example.com/tool/v2 "tool"
+
+
+def test_up_to_date_rebuild_does_not_relink_or_rewrite(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    assert run_gostatic(["build", "-o", "app", "./log-syslog"], seed, gostatic_env).returncode == 0
+    first = (seed / "app").stat()
+    run = run_gostatic(["build", "-o", "app", "./log-syslog"], seed, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    assert "up to date (netgo)" in run.stderr
+    second = (seed / "app").stat()
+    assert (first.st_ino, first.st_mtime_ns) == (second.st_ino, second.st_mtime_ns)
+
+
+def test_deleted_output_is_restored_from_the_stage(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    assert run_gostatic(["build", "-o", "app", "./fmt"], seed, gostatic_env).returncode == 0
+    (seed / "app").unlink()
+    assert run_gostatic(["build", "-o", "app", "./fmt"], seed, gostatic_env).returncode == 0
+    assert_static_by_readelf(seed / "app")
+
+
+def test_missing_go_is_one_clear_line(seed: Path, gostatic_env: dict[str, str]) -> None:
+    env = {**gostatic_env, "PATH": "/nonexistent"}
+    run = run_gostatic(["build", "-o", "app", "./fmt"], seed, env)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "gostatic: go: command not found on PATH (install Go, or set GOSTATIC_GO)"
+    ]
+
+
+def test_unknown_strategy_is_a_usage_error(seed: Path, gostatic_env: dict[str, str]) -> None:
+    run = run_gostatic(["build", "--strategy", "-ldflags=-evil", "./fmt"], seed, gostatic_env)
+    assert run.returncode == 2
+    assert "unknown strategy" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_ctrl_c_exits_130_and_leaves_no_file(
+    seed: Path, tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    slow_go = tmp_path / "slow-go"
+    slow_go.write_text('#!/bin/sh\ncase "$1" in build) sleep 30;; esac\nexec go "$@"\n')
+    slow_go.chmod(0o755)
+    env = {**gostatic_env, "GOSTATIC_GO": str(slow_go)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gostatic", "build", "-o", "app", "./fmt"],
+        cwd=seed,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+    assert sorted(os.listdir(seed)) == ["cgo", "fmt", "go.mod", "log-syslog"]
