@@ -50,7 +50,7 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     from gostatic.build import BuildOptions, BuildRequest, build
     from gostatic.goflags import parse_build_args
-    from gostatic.report import BuildTextReporter, build_to_json, write_json
+    from gostatic.report.build import BuildTextReporter, build_to_json, write_json
     from gostatic.strategies import strategy_named
 
     own, go_argv = split_own_options(argv)

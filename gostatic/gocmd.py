@@ -94,7 +94,10 @@ def go_env(env: Mapping[str, str], cwd: Path | None = None) -> GoEnv:
         values = json.loads(result.stdout)
     except json.JSONDecodeError:
         raise GoCommandError("go env printed something that is not JSON") from None
-    get = lambda key: str(values.get(key, ""))  # noqa: E731
+
+    def get(key: str) -> str:
+        return str(values.get(key, "")) if isinstance(values, dict) else ""
+
     return GoEnv(
         goos=get("GOOS"),
         goarch=get("GOARCH"),
