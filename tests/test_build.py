@@ -14,6 +14,7 @@ import pytest
 
 from tests.support import (
     OS_USER,
+    REPO_ROOT,
     SEED_CGO,
     SEED_FMT,
     SEED_SYSLOG,
@@ -269,7 +270,7 @@ def test_ctrl_c_exits_130_and_leaves_no_file(
     slow_go = tmp_path / "slow-go"
     slow_go.write_text('#!/bin/sh\ncase "$1" in build) sleep 30;; esac\nexec go "$@"\n')
     slow_go.chmod(0o755)
-    env = {**gostatic_env, "GOSTATIC_GO": str(slow_go)}
+    env = {**gostatic_env, "GOSTATIC_GO": str(slow_go), "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gostatic", "build", "-o", "app", "./fmt"],
         cwd=seed,
