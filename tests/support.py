@@ -78,11 +78,19 @@ class Run:
     stderr: str
 
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
 def run_gostatic(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 300) -> Run:
+    """gostatic as a real process, from this source tree (whatever else is installed)."""
+    proc_env = dict(env)
+    proc_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+    )
     proc = subprocess.run(
         [sys.executable, "-m", "gostatic", *args],
         cwd=cwd,
-        env=dict(env),
+        env=proc_env,
         capture_output=True,
         text=True,
         timeout=timeout,
