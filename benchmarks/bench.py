@@ -191,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11, help="alternating runs per scenario")
     args = parser.parse_args(argv)
-    print(f"{subprocess.run(['go', 'version'], capture_output=True, text=True).stdout.strip()}")
+    go_version = subprocess.run(["go", "version"], capture_output=True, text=True, check=True)
+    print(go_version.stdout.strip())
     print(f"gostatic: {' '.join(gostatic_cmd())}; {args.runs} alternating runs, medians")
     with tempfile.TemporaryDirectory(prefix="gostatic-bench-") as tmp:
         work = Path(tmp)
