@@ -12,7 +12,6 @@ keys are errors: a misspelt ``ladder`` silently ignored would build the wrong wa
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +41,8 @@ class Project:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A "; did you mean 'x'?" hint for ``word``, or "" when nothing is close."""
+    import difflib  # only on the way to an error message
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 

@@ -83,6 +83,12 @@ def key(package: str = "example.com/m/cmd/app", **changes: object) -> CacheKey:
     return CacheKey(**fields)  # type: ignore[arg-type]
 
 
+def written(path: Path) -> tuple[int, int]:
+    """Changes whenever the file is written or replaced (inode, mtime)."""
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns)
+
+
 def entry(strategy: str = "netgo", **changes: object) -> CacheEntry:
     return CacheEntry(key(**changes), strategy, "2025-01-02T03:04:05Z")
 
@@ -216,13 +222,12 @@ def test_many_bad_entries_make_few_lines() -> None:
 
 def test_recording_what_the_file_says_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / CACHE_FILE).write_text(render_cache([entry("netgo")]))
-    before = (tmp_path / CACHE_FILE).stat()
+    before = written(tmp_path / CACHE_FILE)
     cache = StrategyCache(tmp_path)
     cache.load()
     cache.record(key(), "netgo")
     cache.save()
-    after = (tmp_path / CACHE_FILE).stat()
-    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert written(tmp_path / CACHE_FILE) == before
     assert not (tmp_path / (CACHE_FILE + ".lock")).exists()  # the lock was not even taken
 
 
@@ -424,6 +429,11 @@ def attempts(result: dict[str, object]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture
+def fmt_module(tmp_path: Path) -> Path:
+    return write_module(tmp_path / "mod", {"cmd/app/main.go": SEED_FMT})
+
+
+@pytest.fixture
 def syslog_module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "mod", {"cmd/logger/main.go": SEED_SYSLOG})
 
@@ -450,11 +460,10 @@ def test_a_cached_package_costs_exactly_one_go_build(
     assert_static_by_readelf(syslog_module / "bin" / "second")
 
     # --no-cache neither reads (the ladder starts at plain) nor writes.
-    before = (cache_dir / CACHE_FILE).stat()
+    before = written(cache_dir / CACHE_FILE)
     third = build_json(["--no-cache", "-o", "bin/third", "./cmd/logger"], syslog_module, env)
     assert attempts(third) == [("plain", "dynamic"), ("netgo", "static")]
-    after = (cache_dir / CACHE_FILE).stat()
-    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert written(cache_dir / CACHE_FILE) == before
 
 
 @pytest.mark.slow
@@ -466,20 +475,19 @@ def test_an_up_to_date_build_neither_locks_nor_rewrites_the_cache(
     build_json(["-o", "app", "./cmd/logger"], syslog_module, gostatic_env)
     lock = cache_dir / (CACHE_FILE + ".lock")
     lock.unlink()
-    before = (cache_dir / CACHE_FILE).stat()
+    before = written(cache_dir / CACHE_FILE)
     result = build_json(["-o", "app", "./cmd/logger"], syslog_module, gostatic_env)
     assert "up to date (netgo)" in str(result["stderr"])
-    after = (cache_dir / CACHE_FILE).stat()
-    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert written(cache_dir / CACHE_FILE) == before
     assert not lock.exists()
 
 
 @pytest.mark.slow
 @requires_go
 def test_a_cached_strategy_that_stops_working_climbs_and_updates_the_entry(
-    tmp_path: Path, gostatic_env: dict[str, str]
+    fmt_module: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    mod = write_module(tmp_path / "mod", {"cmd/app/main.go": SEED_FMT})
+    mod = fmt_module
     cache_dir = tmp_path / "own-cache"
     env = {k: v for k, v in gostatic_env.items() if k != "GOSTATIC_CACHE_DIR"}
     flags = ["--cache-dir", str(cache_dir)]
@@ -511,9 +519,9 @@ def real_go_env() -> dict[str, str]:
     "strategy_line", ['strategy = "-ldflags=-evil"', 'strategy = { flags = "-ldflags=-evil" }']
 )
 def test_a_tampered_entry_never_reaches_go(
-    tmp_path: Path, gostatic_env: dict[str, str], strategy_line: str
+    fmt_module: Path, tmp_path: Path, gostatic_env: dict[str, str], strategy_line: str
 ) -> None:
-    mod = write_module(tmp_path / "mod", {"cmd/app/main.go": SEED_FMT})
+    mod = fmt_module
     goenv = real_go_env()
     cache_dir = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
     cache_dir.mkdir()
@@ -539,9 +547,9 @@ def test_a_tampered_entry_never_reaches_go(
 @pytest.mark.slow
 @requires_go
 def test_a_truncated_cache_is_set_aside_and_the_build_goes_on(
-    tmp_path: Path, gostatic_env: dict[str, str]
+    fmt_module: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    mod = write_module(tmp_path / "mod", {"cmd/app/main.go": SEED_FMT})
+    mod = fmt_module
     cache_dir = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
     cache_dir.mkdir()
     truncated = render_cache([entry("plain", package="example.com/other")])[:-30].encode()
@@ -558,9 +566,9 @@ def test_a_truncated_cache_is_set_aside_and_the_build_goes_on(
 @pytest.mark.slow
 @requires_go
 def test_an_unwritable_cache_dir_is_a_warning_not_a_failure(
-    tmp_path: Path, gostatic_env: dict[str, str]
+    fmt_module: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    mod = write_module(tmp_path / "mod", {"cmd/app/main.go": SEED_FMT})
+    mod = fmt_module
     (tmp_path / "a-file").write_text("")
     env = {**gostatic_env, "GOSTATIC_CACHE_DIR": str(tmp_path / "a-file" / "cache")}
     run = run_gostatic(["build", "-o", "app", "./cmd/app"], mod, env)
