@@ -240,12 +240,17 @@ class Builder:
         ladder = _Ladder(pkg, output, Stage(self.stage_root, key), name)
         stamp = ladder.stage.read_stamp()
         only = self.forced or self._pinned(pkg)
-        cached = cache_key(pkg, self.goenv, self.request.go_args) if only is None else None
+        cached = (
+            cache_key(pkg, self.goenv, self.request.go_args)
+            if only is None and self.cache is not None
+            else None
+        )
         if only is not None:
             candidates: tuple[Strategy, ...] = (only,)
         else:
-            # The first rung to try: what worked before for this package and toolchain,
-            # then (to come) a prediction from its imports, then the stage's last winner.
+            # The first rung to try: --strategy > pin (above), then what worked before for
+            # this package and toolchain, then the stage's last winner. A prediction from
+            # the package's imports, `self._predicted(pkg)`, belongs between those two.
             first = self._cached(cached) or self._stamped(stamp)
             candidates = ladder_from(first, self.ladder)
         result = self._climb(ladder, candidates, stamp)

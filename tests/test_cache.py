@@ -465,6 +465,11 @@ def test_a_cached_package_costs_exactly_one_go_build(
     assert attempts(third) == [("plain", "dynamic"), ("netgo", "static")]
     assert written(cache_dir / CACHE_FILE) == before
 
+    # --strategy is the user's choice for this run, not a finding: the cache keeps netgo.
+    forced = ["--strategy", "cgo-off", "-o", "bin/forced", "./cmd/logger"]
+    assert attempts(build_json(forced, syslog_module, env)) == [("cgo-off", "static")]
+    assert written(cache_dir / CACHE_FILE) == before
+
 
 @pytest.mark.slow
 @requires_go
@@ -640,6 +645,9 @@ def test_the_project_file_pins_and_restricts_and_build_pin_writes_it(
     # A pinned package is not cached: the pin decides, not the machine.
     cache_file = Path(gostatic_env["GOSTATIC_CACHE_DIR"]) / CACHE_FILE
     assert "example.com/m/cmd/hello" not in cache_file.read_text()
+    # --strategy on the command line wins over the pin.
+    forced = ["--strategy", "plain", "-o", "bin/", "./cmd/hello"]
+    assert attempts(build_json(forced, mod, gostatic_env)) == [("plain", "static")]
 
 
 @requires_go
