@@ -24,8 +24,9 @@ def cache_dir(env: Mapping[str, str], explicit: Path | None = None) -> Path:
     if from_env:
         return Path(from_env)
     if sys.platform == "linux":
-        xdg = env.get("XDG_CACHE_HOME", "").strip()
-        base = Path(xdg) if xdg else Path(os.path.expanduser("~/.cache"))
+        # The XDG spec (and platformdirs) ignore a relative XDG_CACHE_HOME.
+        xdg = env.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else Path(os.path.expanduser("~/.cache"))
         return base / "gostatic"
     from platformdirs import user_cache_path
 
