@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK, GostaticError, UsageError
+from gostatic.explain import CgoAnalysis, analyse
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
-from gostatic.packages import ListedPackage, list_packages, resolve_outputs
+from gostatic.packages import ListedPackage, PackageGraph, load_packages, resolve_outputs
 from gostatic.paths import cache_dir
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
 from gostatic.strategies import Strategy, is_strategy_name, ladder_from, strategy_named
@@ -139,6 +140,7 @@ class Builder:
             strategy_named(request.options.strategy) if request.options.strategy else None
         )
         self.warnings: list[str] = []
+        self._cgo: dict[str, CgoAnalysis] = {}
 
     def run(self) -> BuildReport:
         root = cache_dir(self.request.env) / "stage"
@@ -156,7 +158,8 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        listed = list_packages(args, self.request.env, self.request.cwd)
+        self.graph: PackageGraph = load_packages(args, self.request.env, self.request.cwd)
+        listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
         check_error = self._check_build(others) if others else None
@@ -191,7 +194,7 @@ class Builder:
         )
         ladder = _Ladder(pkg, output, Stage(self.stage_root, key), name)
         stamp = ladder.stage.read_stamp()
-        hint = self.forced
+        hint = self.forced or self._predicted(pkg)
         if hint is None and stamp is not None and is_strategy_name(stamp.strategy):
             hint = strategy_named(stamp.strategy)
         candidates = (self.forced,) if self.forced else ladder_from(hint)
@@ -209,6 +212,23 @@ class Builder:
             go_error=None,
         )
 
+    def _cgo_analysis(self, pkg: ListedPackage) -> CgoAnalysis:
+        if pkg.import_path not in self._cgo:
+            self._cgo[pkg.import_path] = analyse(self.graph, pkg.import_path)
+        return self._cgo[pkg.import_path]
+
+    def _predicted(self, pkg: ListedPackage) -> Strategy | None:
+        """The first rung the package graph says will work; the ELF check still decides."""
+        name = self._cgo_analysis(pkg).prediction
+        return strategy_named(name) if name is not None else None
+
+    def _refusal(self, pkg: ListedPackage, strategy: Strategy) -> str | None:
+        """Why ``strategy`` must not be run for ``pkg``: a cgo-off build of a package with
+        no pure-Go fallback passes the ELF check and is still broken."""
+        if ("CGO_ENABLED", "0") not in strategy.overlay.env:
+            return None
+        return self._cgo_analysis(pkg).cgo_off_refusal()
+
     def _record(self, ladder: _Ladder, attempt: Attempt) -> None:
         ladder.attempts.append(attempt)
         self.progress(ladder.pkg.import_path, attempt)
@@ -217,6 +237,10 @@ class Builder:
         self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
     ) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
+        refusal = self._refusal(ladder.pkg, strategy)
+        if refusal is not None:
+            self._record(ladder, Attempt(strategy.name, "skipped", refusal))
+            return None
         req = self.request
         stage_bin = ladder.stage.binary(strategy.name, ladder.name)
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
@@ -238,7 +262,7 @@ class Builder:
         )
         if not built.ok:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
-                attempt = Attempt(strategy.name, "build-failed", _first_line(built.stderr))
+                attempt = Attempt(strategy.name, "build-failed", built.first_error_line)
                 self._record(ladder, attempt)
                 return PackageResult(
                     package=ladder.pkg.import_path,
@@ -249,7 +273,7 @@ class Builder:
                     attempts=tuple(ladder.attempts),
                     go_error=built.stderr,
                 )
-            self._record(ladder, Attempt(strategy.name, "build-failed", _first_line(built.stderr)))
+            self._record(ladder, Attempt(strategy.name, "build-failed", built.first_error_line))
             return None
         ladder.compiled = True
 
@@ -312,11 +336,6 @@ def _describe_dynamic(facts: ElfFacts) -> str:
     if facts.needed:
         parts.append("needs " + ", ".join(facts.needed))
     return "; ".join(parts) or "dynamic"
-
-
-def _first_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return lines[0] if lines else "go build failed"
 
 
 def build(request: BuildRequest, progress: ProgressFn = _no_progress) -> BuildReport:
