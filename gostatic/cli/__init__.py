@@ -39,8 +39,11 @@ def _root(
     """A drop-in for `go build` whose output is proved static by reading the ELF."""
 
 
+# Options several commands share, declared once.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build  # noqa: E402, F401
+from gostatic.cli import build, explain  # noqa: E402, F401
 
 
 def run_app(args: Sequence[str]) -> int:
