@@ -71,7 +71,8 @@ def load_packages(
     CGO_ENABLED select the same files as the build will.
 
     With ``deps`` the same call also yields the import graph (one process instead of
-    two; on a net/http program it costs ~8 ms more than listing the named packages).
+    two; on a net/http program, 186 packages, it costs ~6 ms more than listing only the
+    named packages).
     """
     flags = args.list_flags()
     # go rejects -C anywhere but first.

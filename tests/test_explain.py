@@ -171,6 +171,25 @@ def test_cgo_off_is_refused_only_for_packages_without_a_pure_go_fallback() -> No
     assert refusal is not None and "ex.com/sq" in refusal and "net," not in refusal
 
 
+def _counting_go(tmp_path: Path) -> tuple[Path, Path]:
+    """A `go` that logs CGO_ENABLED and its arguments, then runs the real go."""
+    assert GO is not None
+    log = tmp_path / "go-calls.log"
+    wrapper = tmp_path / "go"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'printf "CGO_ENABLED=%s %s\\n" "${{CGO_ENABLED-}}" "$*" >> {shlex.quote(str(log))}\n'
+        f'exec {shlex.quote(GO)} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def _go_builds(log: Path) -> list[str]:
+    calls = log.read_text().splitlines() if log.exists() else []
+    return [c for c in calls if c.split(" ", 1)[1].startswith("build ")]
+
+
 # --- explain on real packages (go list only) -------------------------------------------------
 
 M = "example.com/m"
@@ -264,9 +283,13 @@ def test_explain_text_tells_the_chain_the_remedy_and_the_prediction(
 
 @requires_go
 def test_explain_text_says_cgo_off_would_be_skipped_for_a_stubbed_cgo_package(
-    progs: Path, gostatic_env: dict[str, str]
+    progs: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    run = run_gostatic(["explain", "./sqmain"], progs, gostatic_env)
+    wrapper, log = _counting_go(tmp_path)
+    run = run_gostatic(
+        ["explain", "./sqmain"], progs, {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
+    )
+    assert _go_builds(log) == []  # explain reads the graph, it builds nothing
     assert run.returncode == 0, run.stderr
     assert f"cgo-off would be skipped: {M}/sq uses cgo with no pure-Go fallback" in run.stdout
     assert "prediction: external-static" in run.stdout
@@ -302,25 +325,6 @@ def test_explain_errors_are_one_line(
 
 
 # --- the prediction in gostatic build (real builds, go build calls counted) -------------------
-
-
-def _counting_go(tmp_path: Path) -> tuple[Path, Path]:
-    """A `go` that logs CGO_ENABLED and its arguments, then runs the real go."""
-    assert GO is not None
-    log = tmp_path / "go-calls.log"
-    wrapper = tmp_path / "go"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f'printf "CGO_ENABLED=%s %s\\n" "${{CGO_ENABLED-}}" "$*" >> {shlex.quote(str(log))}\n'
-        f'exec {shlex.quote(GO)} "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    return wrapper, log
-
-
-def _go_builds(log: Path) -> list[str]:
-    calls = log.read_text().splitlines() if log.exists() else []
-    return [c for c in calls if c.split(" ", 1)[1].startswith("build ")]
 
 
 @pytest.mark.slow

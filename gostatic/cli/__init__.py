@@ -43,7 +43,7 @@ def _root(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, explain  # noqa: E402, F401
+from gostatic.cli import build, explain, matrix  # noqa: E402, F401
 
 
 def run_app(args: Sequence[str]) -> int:

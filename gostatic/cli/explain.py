@@ -14,6 +14,7 @@ from gostatic.cli import JsonOption, app
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    options_metavar="[--json] [go build flags] [PACKAGE]",
     epilog=(
         "Examples:\n\n"
         "  gostatic explain ./cmd/server\n\n"
