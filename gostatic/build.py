@@ -16,9 +16,16 @@ from typing import TYPE_CHECKING, Literal
 
 from gostatic.cache import STAGE_DIR, CacheKey, StrategyCache, cache_key
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK, GostaticError, UsageError
+from gostatic.explain import CgoAnalysis, analyse
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
-from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage, list_packages, resolve_outputs
+from gostatic.packages import (
+    COMMAND_LINE_ARGUMENTS,
+    ListedPackage,
+    PackageGraph,
+    load_packages,
+    resolve_outputs,
+)
 from gostatic.paths import cache_dir
 from gostatic.project import load_project, write_pins
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
@@ -160,6 +167,7 @@ class Builder:
         self.cache = None if options.no_cache else StrategyCache(self.cache_root)
         self.warnings: list[str] = []
         self.notes: list[str] = []
+        self._cgo: dict[str, CgoAnalysis] = {}
 
     def run(self) -> BuildReport:
         if self.cache is not None:
@@ -182,7 +190,8 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        listed = list_packages(args, self.request.env, self.request.cwd)
+        self.graph: PackageGraph = load_packages(args, self.request.env, self.request.cwd)
+        listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
         check_error = self._check_build(others) if others else None
@@ -249,9 +258,13 @@ class Builder:
             candidates: tuple[Strategy, ...] = (only,)
         else:
             # The first rung to try: --strategy > pin (above), then what worked before for
-            # this package and toolchain, then the stage's last winner. A prediction from
-            # the package's imports, `self._predicted(pkg)`, belongs between those two.
-            first = self._cached(cached) or self._stamped(stamp)
+            # this package and toolchain, then what the package's imports predict, then
+            # the stage's last winner.
+            first = (
+                self._cached(cached)
+                or self._on_ladder(self._predicted(pkg))
+                or self._stamped(stamp)
+            )
             candidates = ladder_from(first, self.ladder)
         result = self._climb(ladder, candidates, stamp)
         if cached is not None and self.cache is not None:
@@ -296,6 +309,23 @@ class Builder:
             go_error=None,
         )
 
+    def _cgo_analysis(self, pkg: ListedPackage) -> CgoAnalysis:
+        if pkg.import_path not in self._cgo:
+            self._cgo[pkg.import_path] = analyse(self.graph, pkg.import_path)
+        return self._cgo[pkg.import_path]
+
+    def _predicted(self, pkg: ListedPackage) -> str | None:
+        """The first rung of this project's ladder that the package graph says will work;
+        the ELF check still decides."""
+        return self._cgo_analysis(pkg).first_expected(self.ladder)
+
+    def _refusal(self, pkg: ListedPackage, strategy: Strategy) -> str | None:
+        """Why ``strategy`` must not be run for ``pkg``: a cgo-off build of a package with
+        no pure-Go fallback passes the ELF check and is still broken."""
+        if ("CGO_ENABLED", "0") not in strategy.overlay.env:
+            return None
+        return self._cgo_analysis(pkg).cgo_off_refusal()
+
     def _record(self, ladder: _Ladder, attempt: Attempt) -> None:
         ladder.attempts.append(attempt)
         self.progress(ladder.pkg.import_path, attempt)
@@ -304,6 +334,10 @@ class Builder:
         self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
     ) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
+        refusal = self._refusal(ladder.pkg, strategy)
+        if refusal is not None:
+            self._record(ladder, Attempt(strategy.name, "skipped", refusal))
+            return None
         req = self.request
         stage_bin = ladder.stage.binary(strategy.name, ladder.name)
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
@@ -325,7 +359,7 @@ class Builder:
         )
         if not built.ok:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
-                attempt = Attempt(strategy.name, "build-failed", _first_line(built.stderr))
+                attempt = Attempt(strategy.name, "build-failed", built.first_error_line)
                 self._record(ladder, attempt)
                 return PackageResult(
                     package=ladder.pkg.import_path,
@@ -336,7 +370,7 @@ class Builder:
                     attempts=tuple(ladder.attempts),
                     go_error=built.stderr,
                 )
-            self._record(ladder, Attempt(strategy.name, "build-failed", _first_line(built.stderr)))
+            self._record(ladder, Attempt(strategy.name, "build-failed", built.first_error_line))
             return None
         ladder.compiled = True
 
@@ -399,11 +433,6 @@ def _describe_dynamic(facts: ElfFacts) -> str:
     if facts.needed:
         parts.append("needs " + ", ".join(facts.needed))
     return "; ".join(parts) or "dynamic"
-
-
-def _first_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return lines[0] if lines else "go build failed"
 
 
 def build(request: BuildRequest, progress: ProgressFn = _no_progress) -> BuildReport:

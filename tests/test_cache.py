@@ -441,33 +441,42 @@ def syslog_module(tmp_path: Path) -> Path:
 @pytest.mark.slow
 @requires_go
 def test_a_cached_package_costs_exactly_one_go_build(
-    syslog_module: Path, tmp_path: Path, gostatic_env: dict[str, str]
+    fmt_module: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
+    # The user's -linkmode=external defeats the import-graph prediction (plain), so only
+    # the cache can send a later build straight to the rung that works.
     wrapper, log = go_wrapper(tmp_path)
     env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
     cache_dir = Path(env["GOSTATIC_CACHE_DIR"])
+    user = ["-ldflags=-linkmode=external"]
+    ladder = [
+        ("plain", "dynamic"),
+        ("netgo", "dynamic"),
+        ("cgo-off", "build-failed"),
+        ("external-static", "static"),
+    ]
 
-    first = build_json(["-o", "bin/first", "./cmd/logger"], syslog_module, env)
-    assert attempts(first) == [("plain", "dynamic"), ("netgo", "static")]
-    assert len(go_builds(log)) == 2
-    assert cached(cache_dir) == {"example.com/m/cmd/logger": "netgo"}
+    first = build_json([*user, "-o", "bin/first", "./cmd/app"], fmt_module, env)
+    assert attempts(first) == ladder
+    assert len(go_builds(log)) == 4
+    assert cached(cache_dir) == {"example.com/m/cmd/app": "external-static"}
 
-    # A new output has a new, empty stage: only the cache knows to start at netgo.
-    second = build_json(["-o", "bin/second", "./cmd/logger"], syslog_module, env)
-    assert attempts(second) == [("netgo", "static")]
+    # A new output has a new, empty stage: only the cache knows where to start.
+    second = build_json([*user, "-o", "bin/second", "./cmd/app"], fmt_module, env)
+    assert attempts(second) == [("external-static", "static")]
     [call] = go_builds(log)
     assert "-tags=netgo,osusergo" in call
-    assert_static_by_readelf(syslog_module / "bin" / "second")
+    assert_static_by_readelf(fmt_module / "bin" / "second")
 
-    # --no-cache neither reads (the ladder starts at plain) nor writes.
+    # --no-cache neither reads (the whole ladder again) nor writes.
     before = written(cache_dir / CACHE_FILE)
-    third = build_json(["--no-cache", "-o", "bin/third", "./cmd/logger"], syslog_module, env)
-    assert attempts(third) == [("plain", "dynamic"), ("netgo", "static")]
+    third = build_json([*user, "--no-cache", "-o", "bin/third", "./cmd/app"], fmt_module, env)
+    assert attempts(third) == ladder
     assert written(cache_dir / CACHE_FILE) == before
 
-    # --strategy is the user's choice for this run, not a finding: the cache keeps netgo.
-    forced = ["--strategy", "cgo-off", "-o", "bin/forced", "./cmd/logger"]
-    assert attempts(build_json(forced, syslog_module, env)) == [("cgo-off", "static")]
+    # --strategy is the user's choice for this run, not a finding: the cache is unchanged.
+    forced = ["--strategy", "netgo", "-o", "bin/forced", "./cmd/app"]
+    assert attempts(build_json(forced, fmt_module, env)) == [("netgo", "static")]
     assert written(cache_dir / CACHE_FILE) == before
 
 

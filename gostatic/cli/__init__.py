@@ -52,7 +52,7 @@ def _root(
 
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, cache, verify  # noqa: E402, F401
+from gostatic.cli import build, cache, explain, matrix, verify  # noqa: E402, F401
 
 
 def run_app(args: Sequence[str]) -> int:
