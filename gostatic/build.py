@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from gostatic.cache import STAGE_DIR, CacheKey, StrategyCache, cache_key
-from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK, GostaticError, UsageError
+from gostatic.cache import CacheKey, StrategyCache, cache_key
+from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
-from gostatic.gocmd import GoEnv, go_env, run_go
-from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
+from gostatic.fastpath import Plan, Prebuilt, project_identity, request_plan_file, write_plan
+from gostatic.gocmd import GoEnv, GoResult, go_env, run_go
+from gostatic.goflags import apply_overlay, overlay_env
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -26,8 +27,16 @@ from gostatic.packages import (
     load_packages,
     resolve_outputs,
 )
-from gostatic.paths import cache_dir
+from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.project import load_project, write_pins
+from gostatic.results import (
+    Attempt,
+    BuildReport,
+    BuildRequest,
+    PackageResult,
+    ProgressFn,
+    no_progress,
+)
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
 from gostatic.strategies import (
     LADDER,
@@ -39,8 +48,6 @@ from gostatic.strategies import (
 
 if TYPE_CHECKING:
     from gostatic.elf import ElfFacts
-
-Outcome = Literal["static", "dynamic", "build-failed", "skipped"]
 
 # Targets whose binaries are ELF, the only format gostatic can prove static.
 ELF_GOOS = frozenset(
@@ -56,73 +63,6 @@ _STRATEGY_FAILURE = re.compile(
     r"|running \S+ failed"
     r"|collect2: error|/ld: |undefined reference to"
 )
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """gostatic's own options for a build, resolved once."""
-
-    json: bool = False
-    strategy: str | None = None
-    strict: bool = False
-    quiet: bool = False
-    no_cache: bool = False  # neither read nor write the strategy cache
-    cache_dir: Path | None = None  # --cache-dir, relative to the request's cwd
-    pin: bool = False  # write each winning strategy into the project's gostatic.toml
-
-
-@dataclass(frozen=True)
-class BuildRequest:
-    go_args: GoBuildArgs
-    options: BuildOptions
-    env: Mapping[str, str]
-    cwd: Path
-
-
-@dataclass(frozen=True)
-class Attempt:
-    strategy: str
-    outcome: Outcome
-    detail: str
-
-
-@dataclass(frozen=True)
-class PackageResult:
-    package: str
-    output: str | None
-    strategy: str | None
-    static: bool
-    hazards: tuple[tuple[str, str], ...]
-    attempts: tuple[Attempt, ...]
-    up_to_date: bool = False
-    go_error: str | None = None  # go's own message when the code does not compile
-
-    @property
-    def failed_to_compile(self) -> bool:
-        return self.go_error is not None
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    results: tuple[PackageResult, ...]
-    check_error: str | None = None  # go's message when a non-main package failed to build
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()  # what gostatic did besides building (e.g. --pin)
-
-    @property
-    def exit_status(self) -> int:
-        if self.check_error is not None or any(r.failed_to_compile for r in self.results):
-            return EXIT_FAILED
-        if any(not r.static for r in self.results):
-            return EXIT_NOT_STATIC
-        return EXIT_OK
-
-
-ProgressFn = Callable[[str, Attempt], None]
-
-
-def _no_progress(package: str, attempt: Attempt) -> None:
-    pass
 
 
 @dataclass
@@ -143,9 +83,15 @@ class _Ladder:
 class Builder:
     """Runs the ladder for every main package of one request."""
 
-    def __init__(self, request: BuildRequest, progress: ProgressFn = _no_progress) -> None:
+    def __init__(
+        self,
+        request: BuildRequest,
+        progress: ProgressFn = no_progress,
+        prebuilt: Prebuilt | None = None,
+    ) -> None:
         self.request = request
         self.progress = progress
+        self.prebuilt = prebuilt
         self.base = request.cwd / (request.go_args.workdir or ".")
         self.goenv: GoEnv = go_env(request.env, request.cwd)
         if self.goenv.goos not in ELF_GOOS:
@@ -203,7 +149,32 @@ class Builder:
             self.cache.warnings.clear()
         if self.request.options.pin:
             self._pin(results)
+        if len(results) == 1 and results[0].static and check_error is None:
+            self._remember_plan(mains[0], outputs[0])
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
+
+    def _stage_key(self, pkg: ListedPackage, output: str | None) -> str:
+        if output:
+            return str((self.base / output).resolve())
+        return f"pkg:{self.base.resolve()}:{pkg.import_path}"
+
+    def _remember_plan(self, pkg: ListedPackage, output: str | None) -> None:
+        """Let the next identical command take the fast path (gostatic.fastpath)."""
+        from gostatic.packages import exe_name
+
+        path = request_plan_file(self.request, self.cache_root)
+        if path is None or self.stage_root.parent != self.cache_root:
+            return  # not eligible, or building in a temporary stage
+        plan = Plan(
+            package=pkg.import_path,
+            package_args=tuple(self._package_args(pkg)),
+            output=output,
+            stage_key=self._stage_key(pkg, output),
+            name=exe_name(pkg, self.request.go_args.packages, self.goenv.goexe),
+            goflags=self.goenv.goflags,
+            project=project_identity(self.project.path),
+        )
+        write_plan(path, plan)
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
@@ -241,12 +212,7 @@ class Builder:
         from gostatic.packages import exe_name
 
         name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
-        key = (
-            str((self.base / output).resolve())
-            if output
-            else f"pkg:{self.base.resolve()}:{pkg.import_path}"
-        )
-        ladder = _Ladder(pkg, output, Stage(self.stage_root, key), name)
+        ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output)), name)
         stamp = ladder.stage.read_stamp()
         only = self.forced or self._pinned(pkg)
         cached = (
@@ -354,8 +320,8 @@ class Builder:
         ladder.seen[signature] = strategy.name
 
         stage_bin.parent.mkdir(parents=True, exist_ok=True)
-        built = run_go(
-            ["build", *argv, *self._package_args(ladder.pkg)], env=env, cwd=req.cwd, check=False
+        built = self._go_build(
+            ("build", *argv, *self._package_args(ladder.pkg)), strategy.overlay.env, env
         )
         if not built.ok:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
@@ -407,6 +373,16 @@ class Builder:
             up_to_date=not wrote,
         )
 
+    def _go_build(
+        self, args: tuple[str, ...], overlay: tuple[tuple[str, str], ...], env: Mapping[str, str]
+    ) -> GoResult:
+        """Run a go build, unless the fast path just ran exactly this one."""
+        done = self.prebuilt
+        if done is not None and done.args == args and done.env == overlay:
+            self.prebuilt = None
+            return done.result
+        return run_go(args, env=env, cwd=self.request.cwd, check=False)
+
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
         output_path = self.base / ladder.output if ladder.output else None
@@ -435,9 +411,15 @@ def _describe_dynamic(facts: ElfFacts) -> str:
     return "; ".join(parts) or "dynamic"
 
 
-def build(request: BuildRequest, progress: ProgressFn = _no_progress) -> BuildReport:
-    """Build every main package named by the request; raise only for errors that stop all."""
+def build(
+    request: BuildRequest, progress: ProgressFn = no_progress, prebuilt: Prebuilt | None = None
+) -> BuildReport:
+    """Build every main package named by the request; raise only for errors that stop all.
+
+    ``prebuilt`` is a `go build` the fast path already ran for this request (see
+    gostatic.fastpath); the ladder uses its result instead of running it again.
+    """
     try:
-        return Builder(request, progress).run()
+        return Builder(request, progress, prebuilt).run()
     except OSError as exc:
         raise GostaticError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None

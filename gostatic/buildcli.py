@@ -54,9 +54,10 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int
 
 
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
-    from gostatic.build import BuildOptions, BuildRequest, build
+    from gostatic.fastpath import up_to_date
     from gostatic.goflags import parse_build_args
     from gostatic.report.build import BuildTextReporter, build_to_json, write_json
+    from gostatic.results import BuildOptions, BuildRequest
     from gostatic.strategies import strategy_named
 
     own, go_argv = split_own_options(argv)
@@ -73,7 +74,11 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         strategy_named(options.strategy)  # a bad name is a usage error before any build
     request = BuildRequest(parse_build_args(go_argv), options, env, cwd)
     reporter = BuildTextReporter(sys.stderr, quiet=options.quiet)
-    report = build(request, reporter.progress)
+    report, prebuilt = up_to_date(request)
+    if report is None:
+        from gostatic.build import build  # the full path: go env, go list -deps, the ladder
+
+        report = build(request, reporter.progress, prebuilt)
     reporter.summary(report)
     if options.json:
         write_json(build_to_json(report), sys.stdout)

@@ -23,11 +23,11 @@ from pathlib import Path
 from gostatic.gocmd import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
+from gostatic.paths import STAGE_DIR
 from gostatic.stage import write_atomic
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
-STAGE_DIR = "stage"
 FORMAT_VERSION = 1
 # Each holder keeps the lock for a read and a write of a small file: milliseconds. A
 # wait this long means something is wrong, and the build is worth more than the entry.

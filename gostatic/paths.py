@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 CACHE_DIR_ENV = "GOSTATIC_CACHE_DIR"
+STAGE_DIR = "stage"  # per-output build stages, beside the strategy cache
 
 
 def cache_dir(env: Mapping[str, str], explicit: Path | None = None) -> Path:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from gostatic.build import Attempt, BuildReport, PackageResult
+from gostatic.results import Attempt, BuildReport, PackageResult
 
 JSON_VERSION = 1
 

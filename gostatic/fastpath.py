@@ -1,0 +1,203 @@
+"""The up-to-date fast path: prove an earlier result still holds with one `go build`.
+
+A Makefile runs `gostatic build` on every target, most of them already up to date. The
+full path asks go three things (go env, go list -deps, go build). When this exact
+command line, in this directory and environment, already produced a verified static
+binary, a *plan* remembers what go list and go env said. The fast path then runs only
+the build into the package's stage: if go's own up-to-date check leaves the stage binary
+with the build ID the stamp says was proved static, and the output is still the copy
+gostatic installed, nothing has changed. Anything else (no plan, a rebuilt binary, a
+failed build) falls through to the full path, which re-derives every fact.
+
+The plan is only a shortcut to facts that the build ID then confirms; it is untrusted
+like every file in the cache (bad JSON or an unknown strategy name means "no plan").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from gostatic.gocmd import GoResult, run_go
+from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
+from gostatic.paths import STAGE_DIR, cache_dir
+from gostatic.results import Attempt, BuildReport, BuildRequest, PackageResult
+from gostatic.stage import Stage, file_id, go_build_id, write_atomic
+from gostatic.strategies import is_strategy_name, strategy_named
+
+PLANS_DIR = "plans"
+# Patterns whose expansion can change without the command line changing.
+_META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
+# Flags under which go does not (only) build: the full path handles them.
+_NOT_FAST = frozenset({"n", "a", "json"})
+
+
+def _env_facts(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The environment that can change what go builds or which go runs."""
+    keep = ("GO", "CGO_", "GOSTATIC_")
+    named = {"CC", "CXX", "PATH", "HOME", "XDG_CONFIG_HOME", "PKG_CONFIG_PATH"}
+    return sorted((k, v) for k, v in env.items() if k.startswith(keep) or k in named)
+
+
+def _go_env_file(env: Mapping[str, str]) -> str:
+    """Where `go env -w` writes (GOFLAGS there changes the build without touching env)."""
+    explicit = env.get("GOENV")
+    if explicit:
+        return explicit
+    config = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
+    return os.path.join(config, "go", "env")
+
+
+def plan_file(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: Path, options_key: str, cache_root: Path
+) -> Path | None:
+    """Where the plan of this command line lives; None when it may not take the fast path."""
+    if any(f.name in _NOT_FAST for f in args.flags):
+        return None
+    if any("..." in p or p in _META_PATTERNS for p in args.packages):
+        return None
+    material = json.dumps(
+        [str(cwd), list(args.packages), [f.render() for f in args.flags], options_key,
+         _env_facts(env), file_id(Path(_go_env_file(env)))],
+    )  # fmt: skip
+    digest = hashlib.sha256(material.encode()).hexdigest()[:24]
+    return cache_root / PLANS_DIR / f"{digest}.json"
+
+
+class Plan:
+    """What the full path learned about a single-package command line."""
+
+    __slots__ = ("goflags", "name", "output", "package", "package_args", "project", "stage_key")
+
+    def __init__(
+        self,
+        package: str,
+        package_args: tuple[str, ...],
+        output: str | None,
+        stage_key: str,
+        name: str,
+        goflags: str,
+        project: tuple[str, object],
+    ) -> None:
+        self.package = package
+        self.package_args = package_args
+        self.output = output
+        self.stage_key = stage_key
+        self.name = name
+        self.goflags = goflags
+        self.project = project  # gostatic.toml's path and identity: a new pin voids the plan
+
+    def to_json(self) -> dict[str, object]:
+        return {slot: getattr(self, slot) for slot in self.__slots__}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plan) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def project_identity(project_file: Path) -> tuple[str, object]:
+    found = file_id(project_file)
+    return (str(project_file), list(found) if found is not None else None)
+
+
+def read_plan(path: Path) -> Plan | None:
+    try:
+        raw = json.loads(path.read_text())
+        output = raw["output"]
+        project = raw["project"]
+        plan = Plan(
+            package=str(raw["package"]),
+            package_args=tuple(str(a) for a in raw["package_args"]),
+            output=None if output is None else str(output),
+            stage_key=str(raw["stage_key"]),
+            name=str(raw["name"]),
+            goflags=str(raw["goflags"]),
+            project=(str(project[0]), project[1]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    return plan
+
+
+def write_plan(path: Path, plan: Plan) -> None:
+    """Record the plan unless it is already there (an up-to-date build writes nothing)."""
+    if read_plan(path) == plan:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(plan.to_json()).encode())
+    except OSError:
+        pass  # a plan only saves time; the cache's own warnings cover an unwritable dir
+
+
+class Prebuilt:
+    """A `go build` the fast path already ran; the ladder reuses it for the same command."""
+
+    __slots__ = ("args", "env", "result")
+
+    def __init__(self, args: tuple[str, ...], env: tuple[tuple[str, str], ...], result: GoResult):
+        self.args = args
+        self.env = env
+        self.result = result
+
+
+def request_plan_file(request: BuildRequest, cache_root: Path) -> Path | None:
+    options = request.options
+    if options.no_cache or options.pin:
+        return None
+    options_key = f"strategy={options.strategy} strict={options.strict}"
+    return plan_file(request.go_args, request.env, request.cwd, options_key, cache_root)
+
+
+def up_to_date(request: BuildRequest) -> tuple[BuildReport | None, Prebuilt | None]:
+    """(report, None) when the plan's binary is proved unchanged; else (None, the build go
+    ran, if any, so the full path can reuse it instead of running it again)."""
+    options = request.options
+    cache_root = cache_dir(
+        request.env, request.cwd / options.cache_dir if options.cache_dir else None
+    )
+    path = request_plan_file(request, cache_root)
+    plan = read_plan(path) if path is not None else None
+    if plan is None or file_id(Path(plan.project[0])) != _as_id(plan.project[1]):
+        return None, None
+    stage = Stage(cache_root / STAGE_DIR, plan.stage_key)
+    stamp = stage.read_stamp()
+    if stamp is None or not is_strategy_name(stamp.strategy):
+        return None, None
+    if (options.strategy not in (None, stamp.strategy)) or (options.strict and stamp.hazards):
+        return None, None
+    strategy = strategy_named(stamp.strategy)
+    stage_bin = stage.binary(strategy.name, plan.name)
+    args = request.go_args
+    argv = ("build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin)))
+    argv += plan.package_args
+    built = run_go(
+        argv, env=overlay_env(request.env, strategy.overlay), cwd=request.cwd, check=False
+    )
+    prebuilt = Prebuilt(argv, strategy.overlay.env, built)
+    if not built.ok or go_build_id(stage_bin) != stamp.build_id:
+        return None, prebuilt
+    output = request.cwd / (args.workdir or ".") / plan.output if plan.output else None
+    if output is not None and file_id(output) != stamp.output:
+        return None, prebuilt
+    attempt = Attempt(strategy.name, "static", "up to date: proved static by an earlier build")
+    result = PackageResult(
+        package=plan.package,
+        output=plan.output,
+        strategy=strategy.name,
+        static=True,
+        hazards=stamp.hazards,
+        attempts=(attempt,),
+        up_to_date=True,
+    )
+    return BuildReport((result,)), None
+
+
+def _as_id(raw: object) -> tuple[int, int, int] | None:
+    if isinstance(raw, list) and len(raw) == 3 and all(isinstance(x, int) for x in raw):
+        return (raw[0], raw[1], raw[2])
+    return None

@@ -1,0 +1,82 @@
+"""What a build is asked and what it reports: plain data shared by the fast path, the
+ladder (gostatic.build) and the reporters, in a module cheap enough to import on every
+Makefile target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK
+from gostatic.goflags import GoBuildArgs
+
+Outcome = Literal["static", "dynamic", "build-failed", "skipped"]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """gostatic's own options for a build, resolved once."""
+
+    json: bool = False
+    strategy: str | None = None
+    strict: bool = False
+    quiet: bool = False
+    no_cache: bool = False  # neither read nor write the strategy cache
+    cache_dir: Path | None = None  # --cache-dir, relative to the request's cwd
+    pin: bool = False  # write each winning strategy into the project's gostatic.toml
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    go_args: GoBuildArgs
+    options: BuildOptions
+    env: Mapping[str, str]
+    cwd: Path
+
+
+@dataclass(frozen=True)
+class Attempt:
+    strategy: str
+    outcome: Outcome
+    detail: str
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    package: str
+    output: str | None
+    strategy: str | None
+    static: bool
+    hazards: tuple[tuple[str, str], ...]
+    attempts: tuple[Attempt, ...]
+    up_to_date: bool = False
+    go_error: str | None = None  # go's own message when the code does not compile
+
+    @property
+    def failed_to_compile(self) -> bool:
+        return self.go_error is not None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    results: tuple[PackageResult, ...]
+    check_error: str | None = None  # go's message when a non-main package failed to build
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what gostatic did besides building (e.g. --pin)
+
+    @property
+    def exit_status(self) -> int:
+        if self.check_error is not None or any(r.failed_to_compile for r in self.results):
+            return EXIT_FAILED
+        if any(not r.static for r in self.results):
+            return EXIT_NOT_STATIC
+        return EXIT_OK
+
+
+ProgressFn = Callable[[str, Attempt], None]
+
+
+def no_progress(package: str, attempt: Attempt) -> None:
+    pass

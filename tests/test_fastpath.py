@@ -1,0 +1,154 @@
+"""The up-to-date fast path: one `go build` when nothing changed, the full path otherwise.
+
+go calls are counted with a wrapper (GOSTATIC_GO) that logs its subcommand, never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support import (
+    SEED_CGO,
+    SEED_FMT,
+    SEED_SYSLOG,
+    assert_static_by_readelf,
+    requires_go,
+    run_gostatic,
+    write_module,
+)
+
+pytestmark = [pytest.mark.slow, requires_go]
+
+
+@pytest.fixture
+def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
+    log = tmp_path / "go-calls.log"
+    wrapper = tmp_path / "go-wrapper"
+    real_go = shutil.which("go")
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real_go}" "$@"\n')
+    wrapper.chmod(0o755)
+    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
+
+
+def go_calls(log: Path) -> list[str]:
+    calls = log.read_text().split() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return calls
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    return write_module(tmp_path / "m", {"cmd/logger/main.go": SEED_SYSLOG})
+
+
+def build(module: Path, env: dict[str, str], *extra: str) -> dict[str, object]:
+    run = run_gostatic(["build", "--json", *extra, "-o", "bin/logger", "./cmd/logger"], module, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert isinstance(result, dict)
+    return result
+
+
+def test_an_up_to_date_build_runs_go_once_and_touches_nothing(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build(module, env)
+    assert go_calls(log) == ["env", "list", "build"]
+    before = (module / "bin" / "logger").stat()
+
+    result = build(module, env)
+    assert go_calls(log) == ["build"]
+    assert result["strategy"] == "netgo" and result["static"] is True
+    after = (module / "bin" / "logger").stat()
+    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+
+
+def test_a_source_change_reuses_the_fast_paths_build(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build(module, env)
+    go_calls(log)
+    source = module / "cmd" / "logger" / "main.go"
+    source.write_text(SEED_SYSLOG.replace("Hello %d!", "Hello again %d!"))
+
+    result = build(module, env)
+    # go env and go list re-derive the facts; the build itself is not run twice.
+    assert sorted(go_calls(log)) == ["build", "env", "list"]
+    assert result["strategy"] == "netgo"
+    assert_static_by_readelf(module / "bin" / "logger")
+
+
+def test_a_change_that_makes_it_dynamic_is_caught(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    env = gostatic_env
+    build(module, env)
+    (module / "cmd" / "logger" / "main.go").write_text(SEED_CGO)
+    result = build(module, env)
+    assert result["strategy"] == "external-static"
+    assert_static_by_readelf(module / "bin" / "logger")
+
+
+def test_a_replaced_output_is_installed_again(module: Path, gostatic_env: dict[str, str]) -> None:
+    env = gostatic_env
+    build(module, env)
+    (module / "bin" / "logger").write_bytes(b"not the binary")
+    build(module, env)
+    assert_static_by_readelf(module / "bin" / "logger")
+
+
+def test_a_new_pin_in_the_project_file_voids_the_plan(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    env = gostatic_env
+    build(module, env)
+    (module / "gostatic.toml").write_text('[pin]\n"example.com/m/cmd/logger" = "cgo-off"\n')
+    result = build(module, env)
+    assert result["strategy"] == "cgo-off"
+
+
+def test_patterns_that_can_grow_never_take_the_fast_path(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    mod = write_module(tmp_path / "multi", {"cmd/a/main.go": SEED_FMT})
+    for _ in range(2):
+        run = run_gostatic(["build", "-o", "bin/", "./cmd/..."], mod, env)
+        assert run.returncode == 0, run.stderr
+        assert "list" in go_calls(log)
+    (mod / "cmd" / "b").mkdir()
+    (mod / "cmd" / "b" / "main.go").write_text(SEED_FMT)
+    assert run_gostatic(["build", "-o", "bin/", "./cmd/..."], mod, env).returncode == 0
+    assert sorted(p.name for p in (mod / "bin").iterdir()) == ["a", "b"]
+
+
+def test_a_tampered_plan_means_the_full_path(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build(module, env)
+    plans = list((Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir())
+    assert len(plans) == 1
+    plans[0].write_text('{"package": 1, "stage_key": ["-ldflags=-evil"]}')
+    go_calls(log)
+    result = build(module, env)
+    assert go_calls(log) == ["env", "list", "build"]
+    assert result["strategy"] == "netgo"
+
+
+def test_no_cache_and_strategy_change_skip_the_plan(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build(module, env)
+    go_calls(log)
+    build(module, env, "--no-cache")
+    assert "list" in go_calls(log)
+    result = build(module, env, "--strategy", "cgo-off")
+    assert result["strategy"] == "cgo-off"
