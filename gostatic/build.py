@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gostatic.atomic import install
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
@@ -37,7 +38,7 @@ from gostatic.results import (
     ProgressFn,
     no_progress,
 )
-from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
+from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import (
     LADDER,
     Strategy,

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gostatic.atomic import write_atomic
 from gostatic.gocmd import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.paths import STAGE_DIR
-from gostatic.stage import write_atomic
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"

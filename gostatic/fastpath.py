@@ -25,7 +25,7 @@ from gostatic.gocmd import GoResult, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.results import Attempt, BuildReport, BuildRequest, PackageResult
-from gostatic.stage import Stage, file_id, go_build_id, write_atomic
+from gostatic.stage import Stage, file_id, go_build_id
 from gostatic.strategies import is_strategy_name, strategy_named
 
 PLANS_DIR = "plans"
@@ -127,6 +127,8 @@ def write_plan(path: Path, plan: Plan) -> None:
     """Record the plan unless it is already there (an up-to-date build writes nothing)."""
     if read_plan(path) == plan:
         return
+    from gostatic.atomic import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(plan.to_json()).encode())

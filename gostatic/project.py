@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gostatic.atomic import write_atomic
 from gostatic.cache import LOCK_TIMEOUT
 from gostatic.errors import GostaticError, UsageError
-from gostatic.stage import write_atomic
 from gostatic.strategies import NAMES, is_strategy_name
 
 PROJECT_FILE = "gostatic.toml"

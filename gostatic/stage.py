@@ -1,4 +1,4 @@
-"""Build into a stage, install only what was proved static.
+"""Build into a stage, install only what was proved static (the writing is gostatic.atomic).
 
 Each output gets a persistent stage directory under the cache. `go build -o STAGE`
 keeps Go's own up-to-date check working (go skips the link when the file at -o already
@@ -13,11 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import struct
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,11 +40,12 @@ def go_build_id(path: Path) -> str | None:
             head = f.read(_BUILD_ID_HEAD)
     except OSError:
         return None
-    for order in ("<", ">"):
-        marker = struct.pack(f"{order}I", _GO_NOTE_TYPE) + b"Go\x00\x00"
+    for order in ("little", "big"):
+        marker = _GO_NOTE_TYPE.to_bytes(4, order) + b"Go\x00\x00"
         at = head.find(marker)
         while at >= 8:
-            namesz, descsz = struct.unpack(f"{order}II", head[at - 8 : at])
+            namesz = int.from_bytes(head[at - 8 : at - 4], order)
+            descsz = int.from_bytes(head[at - 4 : at], order)
             if namesz == 4 and 0 < descsz <= 1024:
                 desc = head[at + len(marker) : at + len(marker) + descsz]
                 return desc.rstrip(b"\x00").decode("ascii", "replace") or None
@@ -100,10 +96,14 @@ class Stage:
             "output": None if stamp.output is None else list(stamp.output),
             "hazards": [list(h) for h in stamp.hazards],
         }
+        from gostatic.atomic import write_atomic
+
         write_atomic(self._stamp, json.dumps(data).encode())
 
     def discard_others(self, keep: str) -> None:
         """Remove stage binaries of strategies that lost: they are never installed."""
+        import shutil
+
         try:
             entries = list(self.dir.iterdir())
         except OSError:
@@ -111,38 +111,3 @@ class Stage:
         for entry in entries:
             if entry.is_dir() and entry.name != keep:
                 shutil.rmtree(entry, ignore_errors=True)
-
-
-@contextmanager
-def _temp_beside(dest: Path) -> Iterator[Path]:
-    """A temporary file in ``dest``'s directory (so os.replace is atomic), always cleaned up."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".gostatic-tmp", dir=dest.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-    finally:
-        # After a successful os.replace the name is gone; on any failure, Ctrl-C
-        # included, this removes the partial file.
-        tmp.unlink(missing_ok=True)
-
-
-def write_atomic(dest: Path, data: bytes, mode: int | None = None) -> None:
-    """Replace ``dest`` with ``data``: readers see the old file or the new, never a part.
-
-    The file is private (0600, from mkstemp) unless ``mode`` says otherwise.
-    """
-    with _temp_beside(dest) as tmp:
-        tmp.write_bytes(data)
-        if mode is not None:
-            tmp.chmod(mode)
-        os.replace(tmp, dest)
-
-
-def install(src: Path, dest: Path) -> None:
-    """Copy a verified binary to ``dest`` atomically: old or new, never partial."""
-    with _temp_beside(dest) as tmp:
-        shutil.copyfile(src, tmp)
-        shutil.copymode(src, tmp)  # go wrote the stage with its own executable mode
-        os.replace(tmp, dest)
