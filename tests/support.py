@@ -13,36 +13,13 @@ from pathlib import Path
 
 import pytest
 
-SEED_FMT = """package main
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
-import "fmt"
-
-func main() { fmt.Printf("Hello %d!\\n", 42) }
-"""
-
-SEED_SYSLOG = """package main
-
-import (
-	"log"
-	"log/syslog"
-)
-
-func main() {
-	_, _ = syslog.NewLogger(syslog.LOG_DAEMON|syslog.LOG_INFO, 0)
-	log.SetFlags(0)
-	log.Printf("Hello %d!\\n", 42)
-}
-"""
-
-SEED_CGO = """package main
-
-// #include <stdlib.h>
-// int fortytwo() { return abs(-42); }
-import "C"
-import "fmt"
-
-func main() { fmt.Printf("Hello %d!\\n", C.fortytwo()) }
-"""
+# The seed's three programs, kept as a Go module that the docs show and a reader can run.
+SEED_DIR = REPO_ROOT / "examples" / "seed"
+SEED_FMT = (SEED_DIR / "fmt" / "main.go").read_text()
+SEED_SYSLOG = (SEED_DIR / "log-syslog" / "main.go").read_text()
+SEED_CGO = (SEED_DIR / "cgo" / "main.go").read_text()
 
 OS_USER = """package main
 
@@ -76,9 +53,6 @@ class Run:
     returncode: int
     stdout: str
     stderr: str
-
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def gostatic_command(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:

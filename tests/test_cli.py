@@ -103,6 +103,19 @@ def test_help_on_a_terminal_is_coloured_but_not_with_no_color(
         assert ESC not in plain, f"NO_COLOR: escape codes in `gostatic {' '.join(args)}`"
 
 
+def test_colour_asked_for_off_a_terminal_still_yields_to_no_color(
+    tmp_path: Path, plain_env: dict[str, str]
+) -> None:
+    """typer colours help when FORCE_COLOR or GITHUB_ACTIONS is set (GitHub renders colour
+    in its logs); NO_COLOR still wins."""
+    for asks in ({"FORCE_COLOR": "1"}, {"GITHUB_ACTIONS": "true"}):
+        coloured = run_gostatic(["--help"], tmp_path, {**plain_env, **asks})
+        assert ESC in coloured.stdout, f"{asks}: the check below could not fail"
+        plain = run_gostatic(["--help"], tmp_path, {**plain_env, **asks, "NO_COLOR": "1"})
+        assert plain.returncode == 0
+        assert ESC not in plain.stdout
+
+
 def test_shell_completion_of_commands_and_strategy_names(
     tmp_path: Path, plain_env: dict[str, str]
 ) -> None:

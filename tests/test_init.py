@@ -216,9 +216,7 @@ def test_make_with_the_include_builds_a_static_binary(
     """log/syslog pulls in net: plain `go build` is dynamic here (tests/test_build.py shows
     readelf seeing it), so a static app proves gostatic ran through the include."""
     assert run_gostatic(["init"], module, gostatic_env).returncode == 0
-    (module / "Makefile").write_text(
-        "include gostatic.mk\n\napp: FORCE\n\t$(GOSTATIC_BUILD) -o app .\n\nFORCE:\n"
-    )
+    shutil.copy(REPO_ROOT / "examples" / "make" / "Makefile", module)  # the one the docs show
     command, env = gostatic_command(gostatic_env)
     built = _make(module, env, f"GOSTATIC={' '.join(command)}")
     assert built.returncode == 0, built.stdout + built.stderr
