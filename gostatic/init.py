@@ -15,7 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from gostatic.errors import GostaticError, UsageError
+from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("github-actions.yml", ".github/workflows/gostatic.yml", ci=True),
 )
 
-Action = Literal["wrote", "replaced", "kept", "unchanged"]
+Action = Literal["wrote", "replaced", "kept", "unchanged", "failed"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,17 @@ class InitRequest:
 class InitFile:
     path: Path
     action: Action
+    error: str | None = None  # why, when action is "failed"
 
 
 @dataclass(frozen=True)
 class InitReport:
     directory: Path
     files: tuple[InitFile, ...]
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_FAILED if any(f.action == "failed" for f in self.files) else EXIT_OK
 
 
 def template_bytes(name: str) -> bytes:
@@ -76,23 +81,33 @@ def module_dir(cwd: Path) -> Path:
 
 
 def init(request: InitRequest) -> InitReport:
+    """Place each template; a file that cannot be written is reported, not fatal, so the
+    report still tells what happened to the others."""
     if request.directory is None:
         directory = module_dir(request.cwd)
     else:
         directory = request.cwd / request.directory
         if not directory.is_dir():
             raise UsageError(f"--dir {request.directory}: not a directory")
-    written = tuple(
-        InitFile(directory / t.dest, _place(directory / t.dest, template_bytes(t.source), request))
-        for t in TEMPLATES
-        if request.ci or not t.ci
-    )
-    return InitReport(directory, written)
+    placed = []
+    for template in TEMPLATES:
+        if template.ci and not request.ci:
+            continue
+        path = directory / template.dest
+        try:
+            placed.append(InitFile(path, _place(path, template_bytes(template.source), request)))
+        except _CannotWrite as exc:
+            placed.append(InitFile(path, "failed", str(exc)))
+    return InitReport(directory, tuple(placed))
+
+
+class _CannotWrite(Exception):
+    pass
 
 
 def _place(path: Path, data: bytes, request: InitRequest) -> Action:
     if path.is_dir():
-        raise GostaticError(f"{path}: is a directory, not a file gostatic init can write")
+        raise _CannotWrite("a directory is in the way")
     if path.is_symlink() or path.exists():
         if _same_content(path, data):
             return "unchanged"
@@ -100,11 +115,8 @@ def _place(path: Path, data: bytes, request: InitRequest) -> Action:
             return "kept"
         _write(path, data, replace=True)
         return "replaced"
-    try:
-        _write(path, data, replace=False)
-    except FileExistsError:
-        return "kept"  # it appeared while we wrote: still never overwritten without --force
-    return "wrote"
+    # A file that appeared while this one was written is still never overwritten.
+    return "wrote" if _write(path, data, replace=False) else "kept"
 
 
 def _same_content(path: Path, data: bytes) -> bool:
@@ -114,15 +126,21 @@ def _same_content(path: Path, data: bytes) -> bool:
         return False  # a dangling symlink or an unreadable file is not the template
 
 
-def _write(path: Path, data: bytes, *, replace: bool) -> None:
+def _write(path: Path, data: bytes, *, replace: bool) -> bool:
     """Write the whole file under a temporary name, then put it in place in one step.
 
-    Without ``replace`` the final step is a hard link, which fails rather than overwrite;
-    with it, os.replace swaps the name itself (a symlink there is replaced, not followed).
+    Without ``replace`` the final step is a hard link, which fails rather than overwrite
+    (then this returns False); with it, os.replace swaps the name itself (a symlink there
+    is replaced, not followed).
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.gostatic-tmp"
+    except (FileExistsError, NotADirectoryError):
+        raise _CannotWrite(f"a file is in the way of the directory {path.parent}") from None
+    except OSError as exc:
+        raise _CannotWrite(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.gostatic-tmp"
+    try:
         # os.open applies the umask to 0o666, as for any file an editor would create.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
@@ -130,23 +148,25 @@ def _write(path: Path, data: bytes, *, replace: bool) -> None:
                 out.write(data)
             if replace:
                 os.replace(tmp, path)
-            else:
-                _link_new(tmp, path, data)
+                return True
+            return _link_new(tmp, path, data)
         finally:
             tmp.unlink(missing_ok=True)
-    except FileExistsError:
-        raise
     except OSError as exc:
-        raise GostaticError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise _CannotWrite(exc.strerror or str(exc)) from None
 
 
-def _link_new(tmp: Path, path: Path, data: bytes) -> None:
+def _link_new(tmp: Path, path: Path, data: bytes) -> bool:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise
+        return False
     except OSError:
         # No hard links on this file system (some FUSE and network mounts): exclusive
         # creation still never overwrites, at the cost of a partial file on a crash.
-        with open(path, "xb") as out:
-            out.write(data)
+        try:
+            with open(path, "xb") as out:
+                out.write(data)
+        except FileExistsError:
+            return False
+    return True

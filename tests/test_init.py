@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.errors import GostaticError, UsageError
+from gostatic.errors import UsageError
 from gostatic.init import InitRequest, init
 from tests.support import (
     REPO_ROOT,
@@ -117,10 +117,17 @@ def test_force_replaces_a_symlink_without_writing_through_it(module: Path, tmp_p
     assert elsewhere.read_text() == "not yours to overwrite\n"
 
 
-def test_a_directory_in_the_way_is_an_error(module: Path) -> None:
+def test_what_cannot_be_written_is_reported_and_the_rest_still_written(module: Path) -> None:
     (module / "gostatic.mk").mkdir()
-    with pytest.raises(GostaticError, match="is a directory"):
-        init(InitRequest(cwd=module, force=True))
+    (module / ".github").write_text("a file where init wants a directory\n")
+    report = init(InitRequest(cwd=module, force=True, ci=True))
+    assert [(f.action, f.error) for f in report.files] == [
+        ("failed", "a directory is in the way"),
+        ("wrote", None),
+        ("failed", f"a file is in the way of the directory {module / '.github' / 'workflows'}"),
+    ]
+    assert report.exit_status == 1
+    assert (module / "Dockerfile.scratch").is_file()
 
 
 def test_written_files_follow_the_umask_and_leave_no_temporary_file(module: Path) -> None:
@@ -171,6 +178,16 @@ def test_init_outside_a_module_is_one_line_and_status_2(
     assert run.stderr.startswith("gostatic: no go.mod")
     assert len(run.stderr.splitlines()) == 1
     assert run.stdout == ""
+
+
+def test_a_file_that_cannot_be_written_is_one_line_and_status_1(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    (module / "Dockerfile.scratch").mkdir()
+    run = run_gostatic(["init"], module, gostatic_env)
+    assert run.returncode == 1
+    assert run.stderr == "gostatic: cannot write Dockerfile.scratch: a directory is in the way\n"
+    assert "wrote gostatic.mk" in run.stdout.splitlines()
 
 
 # --- the Makefile include ------------------------------------------------------------

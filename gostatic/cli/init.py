@@ -37,7 +37,8 @@ def init(
     """Write gostatic.mk (a Makefile include) and Dockerfile.scratch into a Go module.
 
     An existing file is never overwritten without --force: init says which files it wrote
-    and which it kept. Exit 0 done; 1 a file could not be written; 2 usage (no go.mod).
+    and which it kept. Exit 0 done; 1 a file could not be written (the others still are);
+    2 usage (no go.mod).
     """
     from gostatic.exits import guarded
     from gostatic.init import InitRequest
@@ -47,7 +48,7 @@ def init(
     def body() -> int:
         cwd = Path.cwd()
         report = run_init(InitRequest(cwd=cwd, directory=directory, force=force, ci=ci))
-        write_init_text(report, cwd, sys.stdout)
-        return 0
+        write_init_text(report, cwd, sys.stdout, sys.stderr)
+        return report.exit_status
 
     raise typer.Exit(guarded(body))

@@ -23,9 +23,12 @@ _NEXT = {
 }
 
 
-def write_init_text(report: InitReport, cwd: Path, out: TextIO) -> None:
+def write_init_text(report: InitReport, cwd: Path, out: TextIO, err: TextIO) -> None:
     for item in report.files:
-        out.write(f"{item.action} {_shown(item, cwd)}{_NOTE[item.action]}\n")
+        if item.action == "failed":
+            err.write(f"gostatic: cannot write {_shown(item, cwd)}: {item.error}\n")
+        else:
+            out.write(f"{item.action} {_shown(item, cwd)}{_NOTE[item.action]}\n")
     for item in report.files:
         if item.action in ("wrote", "replaced") and item.path.name in _NEXT:
             out.write(f"next: {_NEXT[item.path.name]}\n")
