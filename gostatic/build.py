@@ -14,13 +14,21 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gostatic.cache import STAGE_DIR, CacheKey, StrategyCache, cache_key
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK, GostaticError, UsageError
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
-from gostatic.packages import ListedPackage, list_packages, resolve_outputs
+from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage, list_packages, resolve_outputs
 from gostatic.paths import cache_dir
+from gostatic.project import load_project, write_pins
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
-from gostatic.strategies import Strategy, is_strategy_name, ladder_from, strategy_named
+from gostatic.strategies import (
+    LADDER,
+    Strategy,
+    is_strategy_name,
+    ladder_from,
+    strategy_named,
+)
 
 if TYPE_CHECKING:
     from gostatic.elf import ElfFacts
@@ -51,7 +59,9 @@ class BuildOptions:
     strategy: str | None = None
     strict: bool = False
     quiet: bool = False
-    no_cache: bool = False
+    no_cache: bool = False  # neither read nor write the strategy cache
+    cache_dir: Path | None = None  # --cache-dir, relative to the request's cwd
+    pin: bool = False  # write each winning strategy into the project's gostatic.toml
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class BuildReport:
     results: tuple[PackageResult, ...]
     check_error: str | None = None  # go's message when a non-main package failed to build
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what gostatic did besides building (e.g. --pin)
 
     @property
     def exit_status(self) -> int:
@@ -135,18 +146,33 @@ class Builder:
                 f"GOOS={self.goenv.goos} does not produce ELF binaries; "
                 "static verification applies to ELF targets (linux, *bsd, ...) only"
             )
+        options = request.options
         self.forced: Strategy | None = (
-            strategy_named(request.options.strategy) if request.options.strategy else None
+            strategy_named(options.strategy) if options.strategy else None
         )
+        self.project = load_project(self.base.resolve())
+        self.ladder: tuple[Strategy, ...] = (
+            tuple(strategy_named(n) for n in self.project.ladder) if self.project.ladder else LADDER
+        )
+        self.cache_root = cache_dir(
+            request.env, request.cwd / options.cache_dir if options.cache_dir else None
+        )
+        self.cache = None if options.no_cache else StrategyCache(self.cache_root)
         self.warnings: list[str] = []
+        self.notes: list[str] = []
 
     def run(self) -> BuildReport:
-        root = cache_dir(self.request.env) / "stage"
+        if self.cache is not None:
+            self.cache.load()
+        root = self.cache_root / STAGE_DIR
         try:
             root.mkdir(parents=True, exist_ok=True)
             return self._run(root)
         except PermissionError:
             pass  # an unwritable cache costs speed, never the build
+        except OSError:
+            if root.is_dir():
+                raise  # the stage was there: whatever failed was not the cache
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             self.warnings.append(
                 f"cache directory {root} is not writable; building without it (every build relinks)"
@@ -162,7 +188,29 @@ class Builder:
         check_error = self._check_build(others) if others else None
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         results = tuple(self._build_one(pkg, out) for pkg, out in zip(mains, outputs, strict=True))
-        return BuildReport(results, check_error, tuple(self.warnings))
+        if self.cache is not None:
+            self.cache.save()
+            self.warnings.extend(self.cache.warnings)
+            self.cache.warnings.clear()
+        if self.request.options.pin:
+            self._pin(results)
+        return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
+
+    def _pin(self, results: tuple[PackageResult, ...]) -> None:
+        pins = {
+            r.package: r.strategy
+            for r in results
+            if r.static and r.strategy and r.package != COMMAND_LINE_ARGUMENTS
+        }
+        if any(r.package == COMMAND_LINE_ARGUMENTS for r in results):
+            self.warnings.append("packages named by .go files have no import path to pin")
+        if not pins:
+            return
+        path = self.project.path
+        if write_pins(self.project, pins, self.cache_root / "pins.lock"):
+            self.notes.append(f"pinned {len(pins)} package(s) in {path}")
+        else:
+            self.notes.append(f"{path} already pins these strategies")
 
     def _check_build(self, packages: list[ListedPackage]) -> str | None:
         """Non-main packages (or ones go could not load) get go build's plain check."""
@@ -191,17 +239,56 @@ class Builder:
         )
         ladder = _Ladder(pkg, output, Stage(self.stage_root, key), name)
         stamp = ladder.stage.read_stamp()
-        hint = self.forced
-        if hint is None and stamp is not None and is_strategy_name(stamp.strategy):
-            hint = strategy_named(stamp.strategy)
-        candidates = (self.forced,) if self.forced else ladder_from(hint)
+        only = self.forced or self._pinned(pkg)
+        cached = (
+            cache_key(pkg, self.goenv, self.request.go_args)
+            if only is None and self.cache is not None
+            else None
+        )
+        if only is not None:
+            candidates: tuple[Strategy, ...] = (only,)
+        else:
+            # The first rung to try: --strategy > pin (above), then what worked before for
+            # this package and toolchain, then the stage's last winner. A prediction from
+            # the package's imports, `self._predicted(pkg)`, belongs between those two.
+            first = self._cached(cached) or self._stamped(stamp)
+            candidates = ladder_from(first, self.ladder)
+        result = self._climb(ladder, candidates, stamp)
+        if cached is not None and self.cache is not None:
+            if result.static and result.strategy is not None:
+                self.cache.record(cached, result.strategy)
+            elif not result.failed_to_compile and not self.request.options.strict:
+                self.cache.forget(cached)  # the entry no longer gives a static binary
+        return result
+
+    def _pinned(self, pkg: ListedPackage) -> Strategy | None:
+        name = self.project.pin_for(pkg.import_path)
+        return strategy_named(name) if name is not None else None
+
+    def _cached(self, key: CacheKey | None) -> Strategy | None:
+        name = self.cache.lookup(key) if self.cache is not None and key is not None else None
+        return self._on_ladder(name)
+
+    def _stamped(self, stamp: Stamp | None) -> Strategy | None:
+        return self._on_ladder(stamp.strategy if stamp is not None else None)
+
+    def _on_ladder(self, name: str | None) -> Strategy | None:
+        """The strategy of that name if the project's ladder allows it (names are untrusted)."""
+        if name is None or not is_strategy_name(name):
+            return None
+        strategy = strategy_named(name)
+        return strategy if strategy in self.ladder else None
+
+    def _climb(
+        self, ladder: _Ladder, candidates: tuple[Strategy, ...], stamp: Stamp | None
+    ) -> PackageResult:
         for strategy in candidates:
             result = self._try(ladder, strategy, stamp)
             if result is not None:
                 return result
         return PackageResult(
-            package=pkg.import_path,
-            output=output,
+            package=ladder.pkg.import_path,
+            output=ladder.output,
             strategy=None,
             static=False,
             hazards=(),

@@ -11,8 +11,14 @@ from gostatic.errors import UsageError
 from gostatic.goflags import takes_next_argument
 
 # gostatic's own build options; everything else belongs to go build.
-_OWN_BOOL = {"--json": "json", "--strict": "strict", "--quiet": "quiet", "--no-cache": "no_cache"}
-_OWN_VALUE = {"--strategy": "strategy"}
+_OWN_BOOL = {
+    "--json": "json",
+    "--strict": "strict",
+    "--quiet": "quiet",
+    "--no-cache": "no_cache",
+    "--pin": "pin",
+}
+_OWN_VALUE = {"--strategy": "strategy", "--cache-dir": "cache_dir"}
 
 
 def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]]:
@@ -64,6 +70,8 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         strict=bool(own.get("strict")),
         quiet=bool(own.get("quiet")),
         no_cache=bool(own.get("no_cache")),
+        cache_dir=Path(str(own["cache_dir"])) if own.get("cache_dir") else None,
+        pin=bool(own.get("pin")),
     )
     if options.strategy is not None:
         strategy_named(options.strategy)  # a bad name is a usage error before any build

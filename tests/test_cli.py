@@ -70,7 +70,7 @@ def _all_commands() -> list[tuple[str, object]]:
 
 def test_every_command_has_examples_in_its_help() -> None:
     commands = _all_commands()
-    assert {"build", "init"} <= {name for name, _ in commands}
+    assert {"build", "init", "verify", "cache show"} <= {name for name, _ in commands}
     for name, command in commands:
         epilog = getattr(command, "epilog", None) or ""
         assert "Examples:" in epilog, f"`gostatic {name} --help` shows no example"
@@ -79,8 +79,16 @@ def test_every_command_has_examples_in_its_help() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["build", "--help"], ["init", "--help"], ["init", "--no-such-option"]],
-    ids=["help", "build-help", "init-help", "usage-error"],
+    [
+        ["--help"],
+        ["build", "--help"],
+        ["init", "--help"],
+        ["verify", "--help"],
+        ["cache", "show", "--help"],
+        ["init", "--no-such-option"],
+        ["verify", "no-such-file"],
+    ],
+    ids=["help", "build-help", "init-help", "verify-help", "cache-help", "usage", "verify-error"],
 )
 def test_output_off_a_terminal_has_no_escape_codes(
     tmp_path: Path, plain_env: dict[str, str], args: list[str]
@@ -97,7 +105,7 @@ def test_help_on_a_terminal_is_coloured_but_not_with_no_color(
     status, coloured = run_on_terminal([*command, "--help"], tmp_path, env)
     assert status == 0
     assert ESC in coloured, "the check below could not fail"
-    for args in (["--help"], ["init", "--help"], ["init", "--no-such-option"]):
+    for args in (["--help"], ["init", "--help"], ["init", "--bad"], ["verify", "no-such-file"]):
         _, plain = run_on_terminal([*command, *args], tmp_path, {**env, "NO_COLOR": "1"})
         assert "gostatic" in plain
         assert ESC not in plain, f"NO_COLOR: escape codes in `gostatic {' '.join(args)}`"
@@ -130,7 +138,7 @@ def test_shell_completion_of_commands_and_strategy_names(
         assert run.returncode == 0, run.stderr
         return run.stdout.split()
 
-    assert {"build", "init"} <= set(complete("gostatic "))
+    assert {"build", "cache", "init", "verify"} <= set(complete("gostatic "))
     assert complete("gostatic build --strategy ext") == ["external-static"]
     assert "--force" in complete("gostatic init --f")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,11 +22,23 @@ def examples(*commands: str) -> str:
     return "Examples:\n\n```\n" + "\n".join(commands) + "\n```"
 
 
+# Options more than one command takes, declared once.
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache directory (default: $GOSTATIC_CACHE_DIR, else $XDG_CACHE_HOME/gostatic).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
 app = typer.Typer(
     name="gostatic",
     help="A drop-in for `go build` whose output is proved static by reading the ELF.",
     epilog=examples(
         "gostatic build -o bin/ ./cmd/...",
+        "gostatic verify bin/*",
         "gostatic init",
         "gostatic build --help",
     ),
@@ -52,7 +65,7 @@ def _root(
 
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, init  # noqa: E402, F401
+from gostatic.cli import build, cache, init, verify  # noqa: E402, F401
 
 
 def plain_output_for_no_color(env: Mapping[str, str]) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app, examples
+from gostatic.cli import CacheDirOption, JsonOption, app, examples
 
 
 def _complete_strategy(incomplete: str) -> list[str]:
@@ -28,9 +28,7 @@ def _complete_strategy(incomplete: str) -> list[str]:
 )
 def build(
     ctx: typer.Context,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout.")
-    ] = False,
+    json_out: JsonOption = False,
     strategy: Annotated[
         str | None,
         typer.Option(
@@ -45,6 +43,11 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only errors and warnings.")] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the strategy cache.")
+    ] = False,
+    cache_dir: CacheDirOption = None,
+    pin: Annotated[
+        bool,
+        typer.Option("--pin", help="Pin each package's winning strategy in gostatic.toml."),
     ] = False,
 ) -> None:
     """Build like `go build` (same flags, same packages, same outputs), static guaranteed.
@@ -62,9 +65,12 @@ def build(
             ("--strict", strict),
             ("--quiet", quiet),
             ("--no-cache", no_cache),
+            ("--pin", pin),
         )
         if on
     ]
     if strategy is not None:
         own += ["--strategy", strategy]
+    if cache_dir is not None:
+        own += ["--cache-dir", str(cache_dir)]
     raise typer.Exit(run_build_cli([*own, *ctx.args], os.environ, Path.cwd()))

@@ -1,0 +1,50 @@
+"""`gostatic verify`: a trustworthy ldd/file for Go binaries."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from gostatic.cli import app, examples
+
+
+@app.command(
+    epilog=examples(
+        "gostatic verify bin/server",
+        "gostatic verify --strict bin/*",
+        "gostatic verify --json bin/server > verify.json",
+    ),
+)
+def verify(
+    files: Annotated[list[str], typer.Argument(help="ELF files to check.", show_default=False)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A hazard (NSS, dlopen, cgo stub) counts as failure.")
+    ] = False,
+) -> None:
+    """Tell whether each file is static, static-pie or dynamic, by reading its ELF headers.
+
+    Unlike ldd it never runs the file's loader, and unlike file its wording does not change
+    between versions. Exit 0 all static; 1 some dynamic (or, with --strict, a hazard);
+    2 some file missing, unreadable or not ELF.
+    """
+    from gostatic.exits import guarded
+
+    def body() -> int:
+        from gostatic.report.build import write_json
+        from gostatic.report.verify import verify_to_json, write_verify_text
+        from gostatic.verify import verify as run_verify
+
+        report = run_verify(files, strict=strict)
+        if json_out:
+            write_json(verify_to_json(report), sys.stdout)
+            for entry in report.entries:
+                if entry.error is not None:
+                    sys.stderr.write(f"gostatic: {entry.error}\n")
+        else:
+            write_verify_text(report, sys.stdout, sys.stderr)
+        return report.exit_status
+
+    raise typer.Exit(guarded(body))
