@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gostatic.errors import UsageError
+from gostatic.goflags import takes_next_argument
 
 # gostatic's own build options; everything else belongs to go build.
 _OWN_BOOL = {
@@ -39,6 +40,9 @@ def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]
                 i += 1
                 value = argv[i]
             own[_OWN_VALUE[name]] = value
+        elif in_flags and takes_next_argument(arg) and i + 1 < len(argv):
+            rest += [arg, argv[i + 1]]  # `-o app`: app is a value, not the first package
+            i += 1
         else:
             if arg == "--" or not arg.startswith("-"):
                 in_flags = False

@@ -86,6 +86,12 @@ class GoBuildArgs:
         return [f.render() for f in self.flags if f.name not in _NOT_FOR_LIST]
 
 
+def takes_next_argument(arg: str) -> bool:
+    """Whether go reads the argument after ``arg`` as its value (`-o out`, `--tags x`)."""
+    body = arg[2:] if arg.startswith("--") else arg[1:]
+    return arg.startswith("-") and "=" not in body and body in _VALUE_FLAGS
+
+
 def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
     """Split ``argv`` (what follows `go build`) into flags and packages.
 

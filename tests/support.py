@@ -13,36 +13,13 @@ from pathlib import Path
 
 import pytest
 
-SEED_FMT = """package main
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
-import "fmt"
-
-func main() { fmt.Printf("Hello %d!\\n", 42) }
-"""
-
-SEED_SYSLOG = """package main
-
-import (
-	"log"
-	"log/syslog"
-)
-
-func main() {
-	_, _ = syslog.NewLogger(syslog.LOG_DAEMON|syslog.LOG_INFO, 0)
-	log.SetFlags(0)
-	log.Printf("Hello %d!\\n", 42)
-}
-"""
-
-SEED_CGO = """package main
-
-// #include <stdlib.h>
-// int fortytwo() { return abs(-42); }
-import "C"
-import "fmt"
-
-func main() { fmt.Printf("Hello %d!\\n", C.fortytwo()) }
-"""
+# The seed's three programs, kept as a Go module that the docs show and a reader can run.
+SEED_DIR = REPO_ROOT / "examples" / "seed"
+SEED_FMT = (SEED_DIR / "fmt" / "main.go").read_text()
+SEED_SYSLOG = (SEED_DIR / "log-syslog" / "main.go").read_text()
+SEED_CGO = (SEED_DIR / "cgo" / "main.go").read_text()
 
 OS_USER = """package main
 
@@ -78,17 +55,20 @@ class Run:
     stderr: str
 
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_gostatic(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 300) -> Run:
-    """gostatic as a real process, from this source tree (whatever else is installed)."""
+def gostatic_command(env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run gostatic from this source tree."""
     proc_env = dict(env)
     proc_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
     )
+    return [sys.executable, "-m", "gostatic"], proc_env
+
+
+def run_gostatic(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 300) -> Run:
+    """gostatic as a real process, from this source tree (whatever else is installed)."""
+    command, proc_env = gostatic_command(env)
     proc = subprocess.run(
-        [sys.executable, "-m", "gostatic", *args],
+        [*command, *args],
         cwd=cwd,
         env=proc_env,
         capture_output=True,
@@ -140,3 +120,53 @@ def run_in_empty_root(binary: Path, root: Path) -> subprocess.CompletedProcess[s
     if proc.returncode != 0 and "unshare" in proc.stderr:
         pytest.skip(f"cannot make an empty root here: {proc.stderr.strip()}")
     return proc
+
+
+def run_on_terminal(
+    args: list[str], cwd: Path, env: Mapping[str, str], timeout: float = 300
+) -> tuple[int, str]:
+    """Run a command with stdin, stdout and stderr on a pseudo-terminal, as a person would;
+    return its status and everything it wrote (both streams, in order)."""
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=dict(env), close_fds=True
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    try:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        status = proc.wait(timeout=timeout)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return status, b"".join(chunks).decode(errors="replace")
+
+
+# Left behind by builds, tools and editors: never part of a source distribution.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".nox",
+    ".venv",
+    "build",
+    "dist",
+    "site",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
+
+
+def copy_source_tree(dest: Path) -> Path:
+    """This source tree without build leftovers, symlinks kept (gostatic/templates is one),
+    so that a build there neither reads stale files nor writes into the checkout."""
+    shutil.copytree(REPO_ROOT, dest, symlinks=True, ignore=_NOT_SOURCE)
+    return dest

@@ -7,13 +7,20 @@ help, completion and `python -m gostatic build --help`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gostatic import __version__
+
+
+def examples(*commands: str) -> str:
+    """A command's help epilog: example command lines, one per line, ready to copy."""
+    return "Examples:\n\n```\n" + "\n".join(commands) + "\n```"
+
 
 # Options more than one command takes, declared once.
 CacheDirOption = Annotated[
@@ -29,8 +36,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 app = typer.Typer(
     name="gostatic",
     help="A drop-in for `go build` whose output is proved static by reading the ELF.",
+    epilog=examples(
+        "gostatic build -o bin/ ./cmd/...",
+        "gostatic verify bin/*",
+        "gostatic init",
+        "gostatic build --help",
+    ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 
@@ -52,11 +65,24 @@ def _root(
 
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, cache, explain, matrix, verify  # noqa: E402, F401
+from gostatic.cli import build, cache, explain, init, matrix, verify  # noqa: E402, F401
+
+
+def plain_output_for_no_color(env: Mapping[str, str]) -> None:
+    """Honour NO_COLOR (https://no-color.org) fully in typer's help and errors.
+
+    rich drops colours for NO_COLOR but keeps bold and dim, which are escape codes too;
+    with no colour system at all it writes plain text.
+    """
+    if env.get("NO_COLOR"):
+        from typer import rich_utils
+
+        rich_utils.COLOR_SYSTEM = None
 
 
 def run_app(args: Sequence[str]) -> int:
     """Run the typer app and return the exit status instead of exiting."""
+    plain_output_for_no_color(os.environ)
     try:
         app(args=list(args), prog_name="gostatic")
     except SystemExit as exc:

@@ -8,16 +8,22 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import CacheDirOption, JsonOption, app
+from gostatic.cli import CacheDirOption, JsonOption, app, examples
+
+
+def _complete_strategy(incomplete: str) -> list[str]:
+    from gostatic.strategies import NAMES
+
+    return [name for name in NAMES if name.startswith(incomplete)]
 
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    epilog=(
-        "Examples:\n\n"
-        "  gostatic build -o bin/server ./cmd/server\n\n"
-        "  gostatic build -ldflags \"-s -w -X 'main.version=1.2 beta'\" -o bin/ ./cmd/...\n\n"
-        "  gostatic build --json --strategy netgo ."
+    options_metavar="[OPTIONS] [GO BUILD FLAGS] [PACKAGES]...",
+    epilog=examples(
+        "gostatic build -o bin/server ./cmd/server",
+        "gostatic build -ldflags \"-s -w -X 'main.version=1.2 beta'\" -o bin/ ./cmd/...",
+        "gostatic build --json --strategy netgo .",
     ),
 )
 def build(
@@ -26,7 +32,9 @@ def build(
     strategy: Annotated[
         str | None,
         typer.Option(
-            "--strategy", help="Use this strategy only (plain, netgo, cgo-off, external-static)."
+            "--strategy",
+            help="Use this strategy only (plain, netgo, cgo-off, external-static).",
+            autocompletion=_complete_strategy,
         ),
     ] = None,
     strict: Annotated[

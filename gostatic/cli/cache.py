@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import CacheDirOption, JsonOption, app
+from gostatic.cli import CacheDirOption, JsonOption, app, examples
 from gostatic.exits import guarded
 
 cache_app = typer.Typer(
     name="cache",
     help="The strategy cache: which strategy gave a static binary, per package and toolchain.",
+    epilog=examples("gostatic cache show", "gostatic cache clear"),
     no_args_is_help=True,
 )
 app.add_typer(cache_app)
@@ -39,7 +40,10 @@ def _warn(warnings: list[str]) -> None:
         sys.stderr.write(f"gostatic: warning: {warning}\n")
 
 
-@cache_app.command("show")
+@cache_app.command(
+    "show",
+    epilog=examples("gostatic cache show", "gostatic cache show --json"),
+)
 def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None:
     """List the cached strategies (a table, or JSON with --json)."""
     request = CacheRequest(_directory(cache_dir), json=json_out)
@@ -62,7 +66,10 @@ def _show(request: CacheRequest) -> int:
     return 0
 
 
-@cache_app.command("path")
+@cache_app.command(
+    "path",
+    epilog=examples("gostatic cache path", 'cat "$(gostatic cache path)"'),
+)
 def path(cache_dir: CacheDirOption = None) -> None:
     """Print the cache file's path (the stage directory is beside it)."""
     from gostatic.cache import CACHE_FILE
@@ -71,7 +78,10 @@ def path(cache_dir: CacheDirOption = None) -> None:
     raise typer.Exit(0)
 
 
-@cache_app.command("clear")
+@cache_app.command(
+    "clear",
+    epilog=examples("gostatic cache clear example.com/app/cmd/server", "gostatic cache clear"),
+)
 def clear(
     package: Annotated[
         str | None,

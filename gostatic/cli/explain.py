@@ -9,17 +9,16 @@ from pathlib import Path
 
 import typer
 
-from gostatic.cli import JsonOption, app
+from gostatic.cli import JsonOption, app, examples
 
 
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     options_metavar="[--json] [go build flags] [PACKAGE]",
-    epilog=(
-        "Examples:\n\n"
-        "  gostatic explain ./cmd/server\n\n"
-        "  gostatic explain --json -tags netgo ./cmd/server\n\n"
-        "  GOOS=linux GOARCH=arm64 gostatic explain ."
+    epilog=examples(
+        "gostatic explain ./cmd/server",
+        "gostatic explain --json -tags netgo ./cmd/server",
+        "GOOS=linux GOARCH=arm64 gostatic explain .",
     ),
 )
 def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:

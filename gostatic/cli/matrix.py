@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import JsonOption, app
+from gostatic.cli import JsonOption, app, examples
 
 
 @app.command(
@@ -18,9 +18,10 @@ from gostatic.cli import JsonOption, app
         " dyn (-ldflags -linkmode=external), netgo (-tags netgo), and gostatic's strategies as"
         " strategy:plain, strategy:netgo (tags netgo,osusergo), strategy:cgo-off,"
         " strategy:external-static.\n\n"
-        "Examples:\n\n"
-        "  gostatic matrix cgo.go fmt.go log-syslog.go\n\n"
-        "  gostatic matrix --json --modes auto,strategy:netgo ./cmd/..."
+        + examples(
+            "gostatic matrix cgo.go fmt.go log-syslog.go",
+            "gostatic matrix --json --modes auto,strategy:netgo ./cmd/...",
+        )
     ),
 )
 def matrix(

@@ -7,11 +7,15 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app
+from gostatic.cli import app, examples
 
 
 @app.command(
-    epilog=("Examples:\n\n  gostatic verify bin/server\n\n  gostatic verify --strict --json bin/*"),
+    epilog=examples(
+        "gostatic verify bin/server",
+        "gostatic verify --strict bin/*",
+        "gostatic verify --json bin/server > verify.json",
+    ),
 )
 def verify(
     files: Annotated[list[str], typer.Argument(help="ELF files to check.", show_default=False)],

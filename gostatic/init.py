@@ -1,0 +1,172 @@
+"""`gostatic init`: copy the shipped templates (Makefile include, Dockerfile, CI workflow)
+into a Go module, never replacing a file the user has without being told to.
+
+The templates are package data (gostatic/templates, a symlink to the top-level templates/
+in the source tree), read with importlib.resources so that an installed wheel serves them
+as well as a checkout does.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
+
+
+@dataclass(frozen=True)
+class Template:
+    source: str  # file name under gostatic/templates
+    dest: str  # where it goes, relative to the module directory
+    ci: bool = False  # written only when asked for (--ci): a workflow starts running on push
+
+
+TEMPLATES: tuple[Template, ...] = (
+    Template("gostatic.mk", "gostatic.mk"),
+    Template("Dockerfile.scratch", "Dockerfile.scratch"),
+    Template("github-actions.yml", ".github/workflows/gostatic.yml", ci=True),
+)
+
+Action = Literal["wrote", "replaced", "kept", "unchanged", "failed"]
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    cwd: Path
+    directory: Path | None = None  # None: the module holding cwd (nearest go.mod upwards)
+    force: bool = False
+    ci: bool = False
+
+
+@dataclass(frozen=True)
+class InitFile:
+    path: Path
+    action: Action
+    error: str | None = None  # why, when action is "failed"
+
+
+@dataclass(frozen=True)
+class InitReport:
+    directory: Path
+    files: tuple[InitFile, ...]
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_FAILED if any(f.action == "failed" for f in self.files) else EXIT_OK
+
+
+def template_bytes(name: str) -> bytes:
+    """The shipped template called ``name``, as installed with this gostatic."""
+    resource = files("gostatic") / "templates" / name
+    try:
+        return resource.read_bytes()
+    except OSError:
+        raise GostaticError(
+            f"template {name} is missing from this gostatic installation; reinstall gostatic"
+        ) from None
+
+
+def module_dir(cwd: Path) -> Path:
+    """The nearest directory at or above ``cwd`` holding a go.mod."""
+    for candidate in (cwd, *cwd.parents):
+        if (candidate / "go.mod").is_file():
+            return candidate
+    raise UsageError(
+        f"no go.mod in {cwd} or any parent: run gostatic init inside a Go module, or give --dir"
+    )
+
+
+def init(request: InitRequest) -> InitReport:
+    """Place each template; a file that cannot be written is reported, not fatal, so the
+    report still tells what happened to the others."""
+    if request.directory is None:
+        directory = module_dir(request.cwd)
+    else:
+        directory = request.cwd / request.directory
+        if not directory.is_dir():
+            raise UsageError(f"--dir {request.directory}: not a directory")
+    placed = []
+    for template in TEMPLATES:
+        if template.ci and not request.ci:
+            continue
+        path = directory / template.dest
+        try:
+            placed.append(InitFile(path, _place(path, template_bytes(template.source), request)))
+        except _CannotWrite as exc:
+            placed.append(InitFile(path, "failed", str(exc)))
+    return InitReport(directory, tuple(placed))
+
+
+class _CannotWrite(Exception):
+    pass
+
+
+def _place(path: Path, data: bytes, request: InitRequest) -> Action:
+    if path.is_dir():
+        raise _CannotWrite("a directory is in the way")
+    if path.is_symlink() or path.exists():
+        if _same_content(path, data):
+            return "unchanged"
+        if not request.force:
+            return "kept"
+        _write(path, data, replace=True)
+        return "replaced"
+    # A file that appeared while this one was written is still never overwritten.
+    return "wrote" if _write(path, data, replace=False) else "kept"
+
+
+def _same_content(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False  # a dangling symlink or an unreadable file is not the template
+
+
+def _write(path: Path, data: bytes, *, replace: bool) -> bool:
+    """Write the whole file under a temporary name, then put it in place in one step.
+
+    Without ``replace`` the final step is a hard link, which fails rather than overwrite
+    (then this returns False); with it, os.replace swaps the name itself (a symlink there
+    is replaced, not followed).
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise _CannotWrite(f"a file is in the way of the directory {path.parent}") from None
+    except OSError as exc:
+        raise _CannotWrite(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.gostatic-tmp"
+    try:
+        # os.open applies the umask to 0o666, as for any file an editor would create.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            if replace:
+                os.replace(tmp, path)
+                return True
+            return _link_new(tmp, path, data)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _CannotWrite(exc.strerror or str(exc)) from None
+
+
+def _link_new(tmp: Path, path: Path, data: bytes) -> bool:
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError:
+        # No hard links on this file system (some FUSE and network mounts): exclusive
+        # creation still never overwrites, at the cost of a partial file on a crash.
+        try:
+            with open(path, "xb") as out:
+                out.write(data)
+        except FileExistsError:
+            return False
+    return True
