@@ -19,8 +19,10 @@ from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
 from gostatic.packages import ListedPackage, list_packages, resolve_outputs
 from gostatic.paths import cache_dir
+from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
-from gostatic.strategies import Strategy, is_strategy_name, ladder_from, strategy_named
+from gostatic.strategies import LADDER, Strategy, is_strategy_name, ladder_from, strategy_named
+from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:
     from gostatic.elf import ElfFacts
@@ -41,6 +43,11 @@ _STRATEGY_FAILURE = re.compile(
     r"|running \S+ failed"
     r"|collect2: error|/ld: |undefined reference to"
 )
+
+# The detail of the attempt that won; reporters leave it out of the progress lines.
+STATIC_DETAIL = "no interpreter, no DT_NEEDED"
+# Hazards that mean the program cannot work at all, so no static ELF makes up for them.
+_BROKEN_HAZARDS = frozenset({"cgo-stub"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,16 @@ def _no_progress(package: str, attempt: Attempt) -> None:
     pass
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A stage binary proved static, ready to be installed."""
+
+    strategy: str
+    stage_bin: Path
+    build_id: str
+    hazards: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class _Ladder:
     """The state of one package's climb; private to this module."""
@@ -120,6 +137,7 @@ class _Ladder:
         default_factory=dict
     )
     compiled: bool = False
+    fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
 
 class Builder:
@@ -131,10 +149,10 @@ class Builder:
         self.base = request.cwd / (request.go_args.workdir or ".")
         self.goenv: GoEnv = go_env(request.env, request.cwd)
         if self.goenv.goos not in ELF_GOOS:
-            raise UsageError(
-                f"GOOS={self.goenv.goos} does not produce ELF binaries; "
-                "static verification applies to ELF targets (linux, *bsd, ...) only"
-            )
+            raise UsageError(non_elf_message(self.goenv.goos))
+        self.target = target_of(self.goenv, request.go_args)
+        self.tools = Toolchains(request.env, self.goenv.cc)  # probed only when a rung asks
+        self._plugin_users: frozenset[str] | None = None
         self.forced: Strategy | None = (
             strategy_named(request.options.strategy) if request.options.strategy else None
         )
@@ -156,7 +174,7 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        listed = list_packages(args, self.request.env, self.request.cwd)
+        listed = list_packages(args, _listing_env(self.request.env), self.request.cwd)
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
         check_error = self._check_build(others) if others else None
@@ -190,6 +208,9 @@ class Builder:
             else f"pkg:{self.base.resolve()}:{pkg.import_path}"
         )
         ladder = _Ladder(pkg, output, Stage(self.stage_root, key), name)
+        refused = self._refuse_plugin(ladder)
+        if refused is not None:
+            return refused
         stamp = ladder.stage.read_stamp()
         hint = self.forced
         if hint is None and stamp is not None and is_strategy_name(stamp.strategy):
@@ -199,6 +220,8 @@ class Builder:
             result = self._try(ladder, strategy, stamp)
             if result is not None:
                 return result
+        if ladder.fallback is not None:
+            return self._accept(ladder, ladder.fallback, None)
         return PackageResult(
             package=pkg.import_path,
             output=output,
@@ -218,12 +241,17 @@ class Builder:
     ) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
         req = self.request
+        skip = skip_reason(strategy, self.target, self.tools, forced=self.forced is not None)
+        if skip is not None:
+            self._record(ladder, Attempt(strategy.name, "skipped", skip))
+            return None
         stage_bin = ladder.stage.binary(strategy.name, ladder.name)
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
+        env.update(toolchain_env(strategy, self.target, self.tools))
         signature = (
             tuple(argv),
-            tuple(sorted((k, v) for k, v in env.items() if k == "CGO_ENABLED")),
+            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
         )
         if signature in ladder.seen:
             self._record(
@@ -264,26 +292,90 @@ class Builder:
                 self._record(ladder, Attempt(strategy.name, "dynamic", _describe_dynamic(facts)))
                 return None
             hazards = tuple((h.kind, h.detail) for h in facts.hazards)
-        if hazards and req.options.strict:
-            detail = "; ".join(f"{k}: {d}" for k, d in hazards)
-            self._record(
-                ladder, Attempt(strategy.name, "static", f"rejected by --strict: {detail}")
-            )
+        rejection = self._rejection(hazards)
+        if rejection is not None:
+            self._record(ladder, Attempt(strategy.name, "static", rejection))
             return None
-        self._record(ladder, Attempt(strategy.name, "static", "no interpreter, no DT_NEEDED"))
-        wrote = self._install(
-            ladder, stage_bin, Stamp(strategy.name, build_id or "", None, hazards), verified
-        )
+        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards)
+        if verified is None and self._set_aside_for_musl(ladder, strategy, candidate):
+            return None
+        self._record(ladder, Attempt(strategy.name, "static", STATIC_DETAIL))
+        return self._accept(ladder, candidate, verified)
+
+    def _accept(
+        self, ladder: _Ladder, candidate: _Candidate, verified: Stamp | None
+    ) -> PackageResult:
+        """Install a proved-static stage binary; ``verified`` is the stamp that proved it."""
+        stamp = Stamp(candidate.strategy, candidate.build_id, None, candidate.hazards)
+        wrote = self._install(ladder, candidate.stage_bin, stamp, verified)
         if verified is None:
-            ladder.stage.discard_others(strategy.name)
+            ladder.stage.discard_others(candidate.strategy)
         return PackageResult(
             package=ladder.pkg.import_path,
             output=ladder.output,
-            strategy=strategy.name,
+            strategy=candidate.strategy,
             static=True,
-            hazards=hazards,
+            hazards=candidate.hazards,
             attempts=tuple(ladder.attempts),
             up_to_date=not wrote,
+        )
+
+    def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:
+        """Why a static binary is still not taken, or None to take it."""
+        broken = [(k, d) for k, d in hazards if k in _BROKEN_HAZARDS]
+        if broken:
+            return "rejected: " + "; ".join(f"{k}: {d}" for k, d in broken)
+        if hazards and self.request.options.strict:
+            return "rejected by --strict: " + "; ".join(f"{k}: {d}" for k, d in hazards)
+        return None
+
+    def _set_aside_for_musl(
+        self, ladder: _Ladder, strategy: Strategy, candidate: _Candidate
+    ) -> bool:
+        """Hold a glibc binary that carries the NSS loader while a musl rung is tried.
+
+        glibc's NSS loader dlopen()s libnss_*.so for user and host lookups, which fails in
+        an empty root; musl has no such loader. If no musl rung links the program, the held
+        binary is installed after all (see _build_one), hazard and warning included.
+        """
+        if strategy.toolchain is not None or not any(k == "nss" for k, _ in candidate.hazards):
+            return False
+        if self.forced is not None or ladder.fallback is not None:
+            return False
+        tried = {a.strategy for a in ladder.attempts}
+        alternatives = musl_alternatives(LADDER, self.target, self.tools)
+        untried = [s.name for s in alternatives if s.name not in tried]
+        if not untried:
+            self.warnings.append(
+                f"{ladder.pkg.import_path}: glibc's NSS loader is linked in; with a musl "
+                f"toolchain gostatic links the program without it ({INSTALL_HINT})"
+            )
+            return False
+        ladder.fallback = candidate
+        detail = f"set aside: nss hazard; trying {', '.join(untried)} first"
+        self._record(ladder, Attempt(strategy.name, "static", detail))
+        return True
+
+    def _refuse_plugin(self, ladder: _Ladder) -> PackageResult | None:
+        """A program that imports plugin is refused, or built with a loud warning if forced."""
+        from gostatic import pluginuse
+
+        if self._plugin_users is None:
+            req = self.request
+            self._plugin_users = pluginuse.plugin_importers(req.go_args, req.env, req.cwd)
+        package = ladder.pkg.import_path
+        if package not in self._plugin_users:
+            return None
+        if self.forced is not None:
+            self.warnings.append(pluginuse.forced_warning(package, self.forced.name))
+            return None
+        return PackageResult(
+            package=package,
+            output=ladder.output,
+            strategy=None,
+            static=False,
+            hazards=(("plugin", pluginuse.REFUSAL),),
+            attempts=(),
         )
 
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
@@ -297,6 +389,16 @@ class Builder:
             output_id = file_id(output_path) if output_path is not None else None
             ladder.stage.write_stamp(replace(new, output=output_id))
         return True
+
+
+def _listing_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment to list packages in: with cgo on, as the ladder's cgo rungs build.
+
+    Go turns cgo off by default when cross-compiling, and a package whose files all import
+    "C" then lists as "build constraints exclude all Go files" instead of as a main package
+    that zig-static (or a cross CC) can build.
+    """
+    return {**env, "CGO_ENABLED": "1"}
 
 
 def _inspect(path: Path) -> ElfFacts:
