@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from gostatic.cli import app
+from gostatic.strategies import NAMES
 
 
 @app.command(
@@ -17,7 +18,9 @@ from gostatic.cli import app
         "Examples:\n\n"
         "  gostatic build -o bin/server ./cmd/server\n\n"
         "  gostatic build -ldflags \"-s -w -X 'main.version=1.2 beta'\" -o bin/ ./cmd/...\n\n"
-        "  gostatic build --json --strategy netgo ."
+        "  gostatic build --json --strategy netgo .\n\n"
+        "  gostatic build -buildmode=pie -o bin/server ./cmd/server\n\n"
+        "  gostatic build --smoke -o bin/server ./cmd/server -- --version"
     ),
 )
 def build(
@@ -27,9 +30,7 @@ def build(
     ] = False,
     strategy: Annotated[
         str | None,
-        typer.Option(
-            "--strategy", help="Use this strategy only (plain, netgo, cgo-off, external-static)."
-        ),
+        typer.Option("--strategy", help=f"Use this strategy only ({', '.join(NAMES)})."),
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Treat hazards (NSS, dlopen) as failure.")
@@ -38,12 +39,21 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the strategy cache.")
     ] = False,
+    smoke: Annotated[
+        bool,
+        typer.Option(
+            "--smoke",
+            help="Run each built binary in an empty root; arguments after -- go to it.",
+        ),
+    ] = False,
 ) -> None:
     """Build like `go build` (same flags, same packages, same outputs), static guaranteed.
 
-    Strategies are tried in order (plain, netgo, cgo-off, external-static) until the
-    ELF proves the output static. Exit 0 all static; 1 go build failed; 2 usage;
-    3 no strategy gave a static binary (nothing written); 130 interrupted.
+    Strategies are tried in order (plain, netgo, cgo-off, external-static,
+    static-pie for -buildmode=pie, then musl-static and zig-static where
+    installed) until the ELF proves the output static. Exit 0 all static;
+    1 go build failed (or, with --smoke, a run failed); 2 usage; 3 no strategy
+    gave a static binary (nothing written); 130 interrupted.
     """
     from gostatic.buildcli import run_build_cli
 
@@ -54,6 +64,7 @@ def build(
             ("--strict", strict),
             ("--quiet", quiet),
             ("--no-cache", no_cache),
+            ("--smoke", smoke),
         )
         if on
     ]
