@@ -14,14 +14,29 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gostatic.cache import STAGE_DIR, CacheKey, StrategyCache, cache_key
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK, GostaticError, UsageError
+from gostatic.explain import CgoAnalysis, analyse
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
-from gostatic.packages import ListedPackage, list_packages, resolve_outputs
+from gostatic.packages import (
+    COMMAND_LINE_ARGUMENTS,
+    ListedPackage,
+    PackageGraph,
+    load_packages,
+    resolve_outputs,
+)
 from gostatic.paths import cache_dir
+from gostatic.project import load_project, write_pins
 from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
 from gostatic.stage import Stage, Stamp, file_id, go_build_id, install
-from gostatic.strategies import LADDER, Strategy, is_strategy_name, ladder_from, strategy_named
+from gostatic.strategies import (
+    LADDER,
+    Strategy,
+    is_strategy_name,
+    ladder_from,
+    strategy_named,
+)
 from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:
@@ -58,7 +73,9 @@ class BuildOptions:
     strategy: str | None = None
     strict: bool = False
     quiet: bool = False
-    no_cache: bool = False
+    no_cache: bool = False  # neither read nor write the strategy cache
+    cache_dir: Path | None = None  # --cache-dir, relative to the request's cwd
+    pin: bool = False  # write each winning strategy into the project's gostatic.toml
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class BuildReport:
     results: tuple[PackageResult, ...]
     check_error: str | None = None  # go's message when a non-main package failed to build
     warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what gostatic did besides building (e.g. --pin)
 
     @property
     def exit_status(self) -> int:
@@ -137,6 +155,7 @@ class _Ladder:
         default_factory=dict
     )
     compiled: bool = False
+    candidates: tuple[Strategy, ...] = ()  # the rungs this climb tries, in order
     fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
 
@@ -152,19 +171,34 @@ class Builder:
             raise UsageError(non_elf_message(self.goenv.goos))
         self.target = target_of(self.goenv, request.go_args)
         self.tools = Toolchains(request.env, self.goenv.cc)  # probed only when a rung asks
-        self._plugin_users: frozenset[str] | None = None
+        options = request.options
         self.forced: Strategy | None = (
-            strategy_named(request.options.strategy) if request.options.strategy else None
+            strategy_named(options.strategy) if options.strategy else None
         )
+        self.project = load_project(self.base.resolve())
+        self.ladder: tuple[Strategy, ...] = (
+            tuple(strategy_named(n) for n in self.project.ladder) if self.project.ladder else LADDER
+        )
+        self.cache_root = cache_dir(
+            request.env, request.cwd / options.cache_dir if options.cache_dir else None
+        )
+        self.cache = None if options.no_cache else StrategyCache(self.cache_root)
         self.warnings: list[str] = []
+        self.notes: list[str] = []
+        self._cgo: dict[str, CgoAnalysis] = {}
 
     def run(self) -> BuildReport:
-        root = cache_dir(self.request.env) / "stage"
+        if self.cache is not None:
+            self.cache.load()
+        root = self.cache_root / STAGE_DIR
         try:
             root.mkdir(parents=True, exist_ok=True)
             return self._run(root)
         except PermissionError:
             pass  # an unwritable cache costs speed, never the build
+        except OSError:
+            if root.is_dir():
+                raise  # the stage was there: whatever failed was not the cache
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             self.warnings.append(
                 f"cache directory {root} is not writable; building without it (every build relinks)"
@@ -174,13 +208,36 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        listed = list_packages(args, _listing_env(self.request.env), self.request.cwd)
+        self.graph: PackageGraph = load_packages(args, self._listing_env(), self.request.cwd)
+        listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
         check_error = self._check_build(others) if others else None
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         results = tuple(self._build_one(pkg, out) for pkg, out in zip(mains, outputs, strict=True))
-        return BuildReport(results, check_error, tuple(self.warnings))
+        if self.cache is not None:
+            self.cache.save()
+            self.warnings.extend(self.cache.warnings)
+            self.cache.warnings.clear()
+        if self.request.options.pin:
+            self._pin(results)
+        return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
+
+    def _pin(self, results: tuple[PackageResult, ...]) -> None:
+        pins = {
+            r.package: r.strategy
+            for r in results
+            if r.static and r.strategy and r.package != COMMAND_LINE_ARGUMENTS
+        }
+        if any(r.package == COMMAND_LINE_ARGUMENTS for r in results):
+            self.warnings.append("packages named by .go files have no import path to pin")
+        if not pins:
+            return
+        path = self.project.path
+        if write_pins(self.project, pins, self.cache_root / "pins.lock"):
+            self.notes.append(f"pinned {len(pins)} package(s) in {path}")
+        else:
+            self.notes.append(f"{path} already pins these strategies")
 
     def _check_build(self, packages: list[ListedPackage]) -> str | None:
         """Non-main packages (or ones go could not load) get go build's plain check."""
@@ -212,10 +269,54 @@ class Builder:
         if refused is not None:
             return refused
         stamp = ladder.stage.read_stamp()
-        hint = self.forced
-        if hint is None and stamp is not None and is_strategy_name(stamp.strategy):
-            hint = strategy_named(stamp.strategy)
-        candidates = (self.forced,) if self.forced else ladder_from(hint)
+        only = self.forced or self._pinned(pkg)
+        cached = (
+            cache_key(pkg, self.goenv, self.request.go_args)
+            if only is None and self.cache is not None
+            else None
+        )
+        if only is not None:
+            candidates: tuple[Strategy, ...] = (only,)
+        else:
+            # The first rung to try: --strategy > pin (above), then what worked before for
+            # this package and toolchain, then what the package's imports predict, then
+            # the stage's last winner.
+            first = (
+                self._cached(cached)
+                or self._on_ladder(self._predicted(pkg))
+                or self._stamped(stamp)
+            )
+            candidates = ladder_from(first, self.ladder)
+        result = self._climb(ladder, candidates, stamp)
+        if cached is not None and self.cache is not None:
+            if result.static and result.strategy is not None:
+                self.cache.record(cached, result.strategy)
+            elif not result.failed_to_compile and not self.request.options.strict:
+                self.cache.forget(cached)  # the entry no longer gives a static binary
+        return result
+
+    def _pinned(self, pkg: ListedPackage) -> Strategy | None:
+        name = self.project.pin_for(pkg.import_path)
+        return strategy_named(name) if name is not None else None
+
+    def _cached(self, key: CacheKey | None) -> Strategy | None:
+        name = self.cache.lookup(key) if self.cache is not None and key is not None else None
+        return self._on_ladder(name)
+
+    def _stamped(self, stamp: Stamp | None) -> Strategy | None:
+        return self._on_ladder(stamp.strategy if stamp is not None else None)
+
+    def _on_ladder(self, name: str | None) -> Strategy | None:
+        """The strategy of that name if the project's ladder allows it (names are untrusted)."""
+        if name is None or not is_strategy_name(name):
+            return None
+        strategy = strategy_named(name)
+        return strategy if strategy in self.ladder else None
+
+    def _climb(
+        self, ladder: _Ladder, candidates: tuple[Strategy, ...], stamp: Stamp | None
+    ) -> PackageResult:
+        ladder.candidates = candidates
         for strategy in candidates:
             result = self._try(ladder, strategy, stamp)
             if result is not None:
@@ -223,14 +324,31 @@ class Builder:
         if ladder.fallback is not None:
             return self._accept(ladder, ladder.fallback, None)
         return PackageResult(
-            package=pkg.import_path,
-            output=output,
+            package=ladder.pkg.import_path,
+            output=ladder.output,
             strategy=None,
             static=False,
             hazards=(),
             attempts=tuple(ladder.attempts),
             go_error=None,
         )
+
+    def _cgo_analysis(self, pkg: ListedPackage) -> CgoAnalysis:
+        if pkg.import_path not in self._cgo:
+            self._cgo[pkg.import_path] = analyse(self.graph, pkg.import_path)
+        return self._cgo[pkg.import_path]
+
+    def _predicted(self, pkg: ListedPackage) -> str | None:
+        """The first rung of this project's ladder that the package graph says will work;
+        the ELF check still decides."""
+        return self._cgo_analysis(pkg).first_expected(self.ladder)
+
+    def _refusal(self, pkg: ListedPackage, strategy: Strategy) -> str | None:
+        """Why ``strategy`` must not be run for ``pkg``: a cgo-off build of a package with
+        no pure-Go fallback passes the ELF check and is still broken."""
+        if ("CGO_ENABLED", "0") not in strategy.overlay.env:
+            return None
+        return self._cgo_analysis(pkg).cgo_off_refusal()
 
     def _record(self, ladder: _Ladder, attempt: Attempt) -> None:
         ladder.attempts.append(attempt)
@@ -240,11 +358,13 @@ class Builder:
         self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
     ) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
-        req = self.request
+        # A rung that cannot apply to this target is skipped for that reason first.
         skip = skip_reason(strategy, self.target, self.tools, forced=self.forced is not None)
-        if skip is not None:
-            self._record(ladder, Attempt(strategy.name, "skipped", skip))
+        refusal = skip or self._refusal(ladder.pkg, strategy)
+        if refusal is not None:
+            self._record(ladder, Attempt(strategy.name, "skipped", refusal))
             return None
+        req = self.request
         stage_bin = ladder.stage.binary(strategy.name, ladder.name)
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
@@ -266,7 +386,7 @@ class Builder:
         )
         if not built.ok:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
-                attempt = Attempt(strategy.name, "build-failed", _first_line(built.stderr))
+                attempt = Attempt(strategy.name, "build-failed", built.first_error_line)
                 self._record(ladder, attempt)
                 return PackageResult(
                     package=ladder.pkg.import_path,
@@ -277,7 +397,7 @@ class Builder:
                     attempts=tuple(ladder.attempts),
                     go_error=built.stderr,
                 )
-            self._record(ladder, Attempt(strategy.name, "build-failed", _first_line(built.stderr)))
+            self._record(ladder, Attempt(strategy.name, "build-failed", built.first_error_line))
             return None
         ladder.compiled = True
 
@@ -336,14 +456,14 @@ class Builder:
 
         glibc's NSS loader dlopen()s libnss_*.so for user and host lookups, which fails in
         an empty root; musl has no such loader. If no musl rung links the program, the held
-        binary is installed after all (see _build_one), hazard and warning included.
+        binary is installed after all (see _climb), hazard and warning included.
         """
         if strategy.toolchain is not None or not any(k == "nss" for k, _ in candidate.hazards):
             return False
-        if self.forced is not None or ladder.fallback is not None:
+        if ladder.fallback is not None:
             return False
         tried = {a.strategy for a in ladder.attempts}
-        alternatives = musl_alternatives(LADDER, self.target, self.tools)
+        alternatives = musl_alternatives(ladder.candidates, self.target, self.tools)
         untried = [s.name for s in alternatives if s.name not in tried]
         if not untried:
             self.warnings.append(
@@ -360,11 +480,8 @@ class Builder:
         """A program that imports plugin is refused, or built with a loud warning if forced."""
         from gostatic import pluginuse
 
-        if self._plugin_users is None:
-            req = self.request
-            self._plugin_users = pluginuse.plugin_importers(req.go_args, req.env, req.cwd)
         package = ladder.pkg.import_path
-        if package not in self._plugin_users:
+        if not pluginuse.imports_plugin(self.graph, package):
             return None
         if self.forced is not None:
             self.warnings.append(pluginuse.forced_warning(package, self.forced.name))
@@ -378,6 +495,19 @@ class Builder:
             attempts=(),
         )
 
+    def _listing_env(self) -> Mapping[str, str]:
+        """The environment to list packages in: with cgo on where go turned it off itself.
+
+        Go turns cgo off by default when cross-compiling or when it finds no C compiler, and
+        a package whose files all import "C" then lists as "build constraints exclude all
+        Go files" instead of as the main package that zig-static (or a cross CC) builds.
+        A CGO_ENABLED the user set is left alone.
+        """
+        env = self.request.env
+        if "CGO_ENABLED" in env or self.goenv.cgo_enabled:
+            return env
+        return {**env, "CGO_ENABLED": "1"}
+
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
         output_path = self.base / ladder.output if ladder.output else None
@@ -389,16 +519,6 @@ class Builder:
             output_id = file_id(output_path) if output_path is not None else None
             ladder.stage.write_stamp(replace(new, output=output_id))
         return True
-
-
-def _listing_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment to list packages in: with cgo on, as the ladder's cgo rungs build.
-
-    Go turns cgo off by default when cross-compiling, and a package whose files all import
-    "C" then lists as "build constraints exclude all Go files" instead of as a main package
-    that zig-static (or a cross CC) can build.
-    """
-    return {**env, "CGO_ENABLED": "1"}
 
 
 def _inspect(path: Path) -> ElfFacts:
@@ -414,11 +534,6 @@ def _describe_dynamic(facts: ElfFacts) -> str:
     if facts.needed:
         parts.append("needs " + ", ".join(facts.needed))
     return "; ".join(parts) or "dynamic"
-
-
-def _first_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return lines[0] if lines else "go build failed"
 
 
 def build(request: BuildRequest, progress: ProgressFn = _no_progress) -> BuildReport:

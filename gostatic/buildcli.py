@@ -19,9 +19,10 @@ _OWN_BOOL = {
     "--strict": "strict",
     "--quiet": "quiet",
     "--no-cache": "no_cache",
+    "--pin": "pin",
     "--smoke": "smoke",
 }
-_OWN_VALUE = {"--strategy": "strategy"}
+_OWN_VALUE = {"--strategy": "strategy", "--cache-dir": "cache_dir"}
 
 
 def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]]:
@@ -76,6 +77,8 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         strict=bool(own.get("strict")),
         quiet=bool(own.get("quiet")),
         no_cache=bool(own.get("no_cache")),
+        cache_dir=Path(str(own["cache_dir"])) if own.get("cache_dir") else None,
+        pin=bool(own.get("pin")),
     )
     if options.strategy is not None:
         strategy_named(options.strategy)  # a bad name is a usage error before any build

@@ -17,10 +17,9 @@ import os
 import stat
 import struct
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
-from elftools.elf.segments import Segment  # type: ignore[import-untyped, unused-ignore]
 
 from gostatic.errors import ElfError
 
@@ -88,7 +87,10 @@ class ElfFacts:
 #   string is in every static binary that links getaddrinfo/getpwnam/getgrouplist & co (C or
 #   cgo, stripped with -s -w or not) and in none of: a pure-Go net+os/user program, a static
 #   cgo program built with -tags netgo,osusergo, a static C hello world. "/etc/nsswitch.conf"
-#   is no evidence: pure Go mentions it too.
+#   is no evidence: pure Go mentions it too. glibc 2.36 has files and dns built in; anything
+#   else nsswitch.conf names is dlopen()ed: user.Lookup("nosuchuser") from such a binary
+#   died with SIGSEGV on a stock Debian 12 host ("passwd: files systemd" loads the dynamic
+#   libnss_systemd.so.2, which drags libc.so.6 into the static process).
 #
 # * dlopen. Static glibc (2.34+) always carries the whole dlopen machinery, whether or not the
 #   program calls dlopen: "invalid mode for dlopen()", "cannot open shared object file",
@@ -100,8 +102,10 @@ class ElfFacts:
 #   function name table, which -s -w does not strip.
 #
 # * Go's plugin package. With cgo it calls dlopen through "plugin._Cfunc_pluginOpen" (same
-#   name table); with CGO_ENABLED=0 it compiles to a stub whose Open returns
-#   "plugin: not implemented". Both are present only when plugin.Open is reachable.
+#   name table); a static host opening a real plugin (-buildmode=plugin) died with "fatal
+#   error: runtime: no plugin module data" on the build host itself. With CGO_ENABLED=0 the
+#   package is a stub whose Open returns "plugin: not implemented". Both names are present
+#   only when plugin.Open is reachable.
 #
 # * cgo stubs. mattn/go-sqlite3 built with CGO_ENABLED=0 links a stub whose every call fails
 #   with "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work...".
@@ -109,45 +113,77 @@ class ElfFacts:
 # Go function names in the name table are NUL-terminated, hence the trailing NUL on those
 # signatures (so "_Cfunc_dlopen" does not also match "_Cfunc_dlopen_helper"). Go string
 # literals are not NUL-terminated, so those signatures end without one.
-_SIGNATURES: tuple[tuple[bytes, Hazard], ...] = (
-    (
+#
+# Each signature names the binaries that can carry it, told apart by the Go build info, so
+# that a 100 MB binary is scanned at most three times: "c" (C library code: a non-Go binary
+# or Go with cgo on), "go-cgo" (Go with cgo on), "go-nocgo" (Go with cgo off).
+
+
+@dataclass(frozen=True)
+class _Signature:
+    needle: bytes
+    carriers: str  # "c" | "go-cgo" | "go-nocgo"
+    hazard: Hazard
+
+
+_SIGNATURES: tuple[_Signature, ...] = (
+    _Signature(
         b"libnss_%s.so",
+        "c",
         Hazard(
             "nss",
-            "links glibc's NSS loader, which dlopen()s libnss_*.so for user, group and host"
-            " lookups at run time; those lookups fail in an empty root",
+            "links glibc's NSS loader: user, group and host lookups dlopen() the libnss_*.so"
+            " modules /etc/nsswitch.conf names besides files and dns, which are missing in an"
+            " empty root and can crash the program where they exist",
         ),
     ),
-    (
+    _Signature(
         b"_Cfunc_dlopen\x00",
+        "go-cgo",
         Hazard(
             "dlopen",
-            "Go code calls C.dlopen; a statically linked glibc program can only load shared"
-            " libraries that exist at run time with the exact glibc it was linked against",
+            "Go code calls C.dlopen: the libraries it loads are absent in an empty root and,"
+            " in a static glibc program, must match the exact glibc it was linked with",
         ),
     ),
-    (
+    _Signature(
         b"plugin._Cfunc_pluginOpen\x00",
+        "go-cgo",
         Hazard(
             "plugin",
-            "uses Go's plugin package, which cannot load plugins into a statically linked binary",
+            "uses Go's plugin package: plugin.Open in a statically linked binary stops the"
+            ' program with "fatal error: runtime: no plugin module data"',
         ),
     ),
-    (
+    _Signature(
         b"plugin: not implemented",
+        "go-nocgo",
         Hazard(
             "plugin",
             "uses Go's plugin package built without cgo, a stub whose plugin.Open always fails",
         ),
     ),
-    (
+    _Signature(
         b"Binary was compiled with 'CGO_ENABLED=0'",
+        "go-nocgo",
         Hazard(
             "cgo-stub",
             "contains go-sqlite3's CGO_ENABLED=0 stub: every database call fails at run time",
         ),
     ),
 )
+
+
+def _carriers(go: GoBuildInfo | None) -> set[str]:
+    if go is None:
+        return {"c"}
+    cgo = go.setting("CGO_ENABLED")
+    if cgo == "1":
+        return {"c", "go-cgo"}
+    if cgo == "0":
+        return {"go-nocgo"}
+    # Build info without the setting (hand-made, or a go command yet to come): assume nothing.
+    return {"c", "go-cgo", "go-nocgo"}
 
 
 # --- machine names -----------------------------------------------------------------------
@@ -194,17 +230,19 @@ def _shown(path: str) -> str:
     return ascii(path)
 
 
+_OS_REASONS = {
+    errno.ENOENT: "no such file",
+    errno.EISDIR: "is a directory",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "no such file (a parent is not a directory)",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
+
 def _os_error_message(shown: str, exc: OSError) -> str:
-    reasons = {
-        errno.ENOENT: "no such file",
-        errno.EISDIR: "is a directory",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "permission denied",
-        errno.ENOTDIR: "no such file (a parent is not a directory)",
-        errno.ELOOP: "too many levels of symbolic links",
-        errno.ENAMETOOLONG: "file name too long",
-    }
-    reason = reasons.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+    reason = _OS_REASONS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
     return f"{shown}: {reason}"
 
 
@@ -218,6 +256,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 # --- the main entry point ----------------------------------------------------------------
+
+# pyelftools ships annotations from 0.33 on and none before; the project accepts >= 0.31, so
+# its objects cross into this module as Any and mypy --strict passes against either.
+_Elf = Any
+_open_elf: Any = ELFFile
 
 _ELF_MAGIC = b"\x7fELF"
 _PT_LOAD = "PT_LOAD"
@@ -241,6 +284,11 @@ def inspect_elf(path: str | os.PathLike[str]) -> ElfFacts:
     except (ElfError, KeyboardInterrupt, MemoryError):
         raise
     except OSError as exc:
+        if exc.errno == errno.EINVAL:
+            # pyelftools seeks wherever a corrupt header points, negative offsets included.
+            raise ElfError(
+                f"{shown}: corrupt ELF file (an offset points outside the file)"
+            ) from None
         raise ElfError(_os_error_message(shown, exc)) from None
     except Exception as exc:
         # pyelftools raises ELFError, ELFParseError, struct.error and plain Python errors
@@ -278,12 +326,10 @@ def _inspect_open(name: str, shown: str, fh: io.BufferedReader) -> ElfFacts:
     # while it is mapped, touching the lost pages raises SIGBUS; go build and gostatic
     # replace outputs by rename, which leaves this open inode intact.
     with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return _facts(name, shown, ELFFile(fh), mm, size, elf_class)
+        return _facts(name, shown, _open_elf(fh), mm, size, elf_class)
 
 
-def _facts(
-    name: str, shown: str, elf: ELFFile, mm: mmap.mmap, size: int, elf_class: int
-) -> ElfFacts:
+def _facts(name: str, shown: str, elf: _Elf, mm: mmap.mmap, size: int, elf_class: int) -> ElfFacts:
     header = elf.header
     e_type = str(header["e_type"])
     # An object file or a core dump has no interpreter and no DT_NEEDED either; calling it
@@ -293,7 +339,7 @@ def _facts(
     if e_type == "ET_CORE":
         raise ElfError(f"{shown}: not an executable (ELF core dump)")
     if e_type not in ("ET_EXEC", "ET_DYN"):
-        raise ElfError(f"{shown}: not an executable (ELF type {e_type})")
+        raise ElfError(f"{shown}: not an executable (ELF type {e_type.removeprefix('ET_')})")
 
     _check_bounds(elf, shown, size, elf_class)
 
@@ -319,7 +365,9 @@ def _facts(
     else:
         kind = "static"
 
-    hazards = _hazards(mm) if kind != "dynamic" else ()
+    go = _go_build_info(elf, segments, mm, size)
+    # A dynamic binary's problem is already "dynamic"; hazards are what a static one hides.
+    hazards = _hazards(mm, _constant_ranges(segments, size), go) if kind != "dynamic" else ()
     return ElfFacts(
         path=name,
         kind=kind,
@@ -329,11 +377,11 @@ def _facts(
         elf_class=elf_class,
         elf_type=e_type[3:],
         hazards=hazards,
-        go=_go_build_info(elf, segments, mm, size),
+        go=go,
     )
 
 
-def _check_bounds(elf: ELFFile, shown: str, size: int, elf_class: int) -> None:
+def _check_bounds(elf: _Elf, shown: str, size: int, elf_class: int) -> None:
     # pyelftools reads lazily and past-the-end reads come back short rather than failing, so
     # a cut-off file could otherwise pass for a smaller valid one.
     header = elf.header
@@ -366,7 +414,7 @@ def _check_bounds(elf: ELFFile, shown: str, size: int, elf_class: int) -> None:
 
 
 def _needed(
-    elf: ELFFile, shown: str, mm: mmap.mmap, offset: int, filesz: int, elf_class: int
+    elf: _Elf, shown: str, mm: mmap.mmap, offset: int, filesz: int, elf_class: int
 ) -> list[str]:
     # Parsed by hand rather than with pyelftools' DynamicSegment: its tag iterator reads on
     # until it meets DT_NULL (past the segment on a corrupt file) and insists on UTF-8 names.
@@ -395,11 +443,37 @@ def _needed(
     return names
 
 
-def _hazards(mm: mmap.mmap) -> tuple[Hazard, ...]:
+def _constant_ranges(segments: list[_Elf], size: int) -> list[tuple[int, int]]:
+    """File ranges of the read-only PT_LOAD segments, merged so a needle can span a seam.
+
+    Every signature is a constant (a C string literal, a Go string or function name), and
+    constants live in read-only segments; debug info, the symbol table, writable data and
+    anything appended after the segments are skipped, which keeps a 100 MB binary quick.
+    """
+    spans = sorted(
+        (seg["p_offset"], min(seg["p_offset"] + seg["p_filesz"], size))
+        for seg in segments
+        if seg["p_type"] == _PT_LOAD and seg["p_filesz"] and not seg["p_flags"] & _PF_W
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _hazards(
+    mm: mmap.mmap, ranges: list[tuple[int, int]], go: GoBuildInfo | None
+) -> tuple[Hazard, ...]:
+    carriers = _carriers(go)
     found: list[Hazard] = []
-    for signature, hazard in _SIGNATURES:
-        if hazard not in found and mm.find(signature) >= 0:
-            found.append(hazard)
+    for sig in _SIGNATURES:
+        if sig.carriers not in carriers or sig.hazard in found:
+            continue
+        if any(mm.find(sig.needle, start, end) >= 0 for start, end in ranges):
+            found.append(sig.hazard)
     return tuple(found)
 
 
@@ -408,23 +482,21 @@ def _hazards(mm: mmap.mmap) -> tuple[Hazard, ...]:
 _BUILDINFO_MAGIC = b"\xff Go buildinf:"
 _BUILDINFO_HEADER = 32
 _BUILDINFO_ALIGN = 16
-_BUILDINFO_SEARCH = 64 * 1024  # how far into the data segment the go command itself looks
 _FLAG_INLINE = 0x2  # Go >= 1.18: strings follow the header instead of pointers
 
 
-def _go_build_info(
-    elf: ELFFile, segments: list[Segment], mm: mmap.mmap, size: int
-) -> GoBuildInfo | None:
-    start, length = _go_data_start(elf, segments)
-    if start is None:
+def _go_build_info(elf: _Elf, segments: list[_Elf], mm: mmap.mmap, size: int) -> GoBuildInfo | None:
+    region = _go_data_region(elf, segments)
+    if region is None:
         return None
-    end = min(start + min(length, _BUILDINFO_SEARCH), size)
+    start, length, vaddr = region
+    end = min(start + length, size)
     pos = mm.find(_BUILDINFO_MAGIC, start, end)
     # The magic is also a string constant in any program that links debug/buildinfo (the go
-    # command, for one), which is why only the aligned hit in the data segment counts.
-    while pos >= 0 and (pos - start) % _BUILDINFO_ALIGN:
+    # command, for one); the blob itself sits at a 16-byte aligned address.
+    while pos >= 0 and (vaddr + pos - start) % _BUILDINFO_ALIGN:
         pos = mm.find(_BUILDINFO_MAGIC, pos + 1, end)
-    if pos < 0 or pos + _BUILDINFO_HEADER > size:
+    if pos < 0 or pos + _BUILDINFO_HEADER > end:
         return None
     flags = mm[pos + len(_BUILDINFO_MAGIC) + 1]
     if not flags & _FLAG_INLINE:
@@ -437,16 +509,18 @@ def _go_build_info(
     return _parse_modinfo(version.decode("utf-8", "replace"), modinfo or b"")
 
 
-def _go_data_start(elf: ELFFile, segments: list[Segment]) -> tuple[int | None, int]:
+def _go_data_region(elf: _Elf, segments: list[_Elf]) -> tuple[int, int, int] | None:
+    """(file offset, size in the file, virtual address) of where the build info should be."""
     section = elf.get_section_by_name(".go.buildinfo") if elf.num_sections() else None
     if section is not None and section["sh_type"] != "SHT_NOBITS":
-        return section["sh_offset"], section["sh_size"]
-    # Without section headers, go's own reader takes the first writable, non-executable
-    # PT_LOAD, where the linker puts .go.buildinfo first.
+        return section["sh_offset"], section["sh_size"], section["sh_addr"]
+    # Without section headers, go's own reader searches the first writable, non-executable
+    # PT_LOAD. The internal linker puts the blob at its start; the external linker after
+    # .data.rel.ro and .got, a few hundred KiB in, so the whole segment is searched.
     for seg in segments:
         if seg["p_type"] == _PT_LOAD and seg["p_flags"] & (_PF_X | _PF_W) == _PF_W:
-            return seg["p_offset"], seg["p_filesz"]
-    return None, 0
+            return seg["p_offset"], seg["p_filesz"], seg["p_vaddr"]
+    return None
 
 
 def _read_varbytes(mm: mmap.mmap, pos: int, size: int) -> tuple[bytes | None, int]:

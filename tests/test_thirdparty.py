@@ -106,11 +106,30 @@ def test_go_sqlite3_is_static_and_not_the_cgo_stub(sqlite: tuple[Path, dict[str,
     mod, result = sqlite
     assert result["strategy"] == "external-static"
     assert result["hazards"] == []
-    cgo_off = next(a for a in result["attempts"] if a["strategy"] == "cgo-off")
-    # cgo-off built a static binary: the stub, which gostatic saw and turned down.
-    assert cgo_off["outcome"] == "static" and "cgo-stub" in cgo_off["detail"]
-    assert cgo_off["detail"].startswith("rejected")
+    # The import graph names go-sqlite3 a cgo package without a pure-Go fallback: no
+    # CGO_ENABLED=0 build is taken (nor, predicted external-static first, even tried).
+    assert not any(
+        a["strategy"] == "cgo-off" and a["outcome"] == "static" for a in result["attempts"]
+    )
     assert_static_by_readelf(mod / "app")
+
+
+def test_a_stub_built_anyway_is_rejected_by_its_elf(
+    sqlite: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """With CGO_ENABLED=0 set by the user, the plain rung itself compiles the stub: the
+    graph sees no cgo then, and only the ELF's stub signature tells."""
+    mod, _ = sqlite
+    env = {**os.environ, "GOSTATIC_CACHE_DIR": str(tmp_path / "cache"), "CGO_ENABLED": "0"}
+    run = run_gostatic(["build", "--json", "-o", "stubbed", "."], mod, env, timeout=900)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "external-static"
+    plain = result["attempts"][0]
+    assert (plain["strategy"], plain["outcome"]) == ("plain", "static")
+    assert plain["detail"].startswith("rejected: cgo-stub")
+    proc = run_in_empty_root(mod / "stubbed", tmp_path / "root")
+    assert proc.returncode == 0 and proc.stdout.startswith("sqlite 3."), proc.stdout
 
 
 def test_go_sqlite3_answers_a_query_in_an_empty_root(

@@ -8,11 +8,23 @@ help, completion and `python -m gostatic build --help`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gostatic import __version__
+
+# Options more than one command takes, declared once.
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir",
+        metavar="DIR",
+        help="Cache directory (default: $GOSTATIC_CACHE_DIR, else $XDG_CACHE_HOME/gostatic).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 app = typer.Typer(
     name="gostatic",
@@ -40,7 +52,7 @@ def _root(
 
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, verify  # noqa: E402, F401
+from gostatic.cli import build, cache, explain, matrix, verify  # noqa: E402, F401
 
 
 def run_app(args: Sequence[str]) -> int:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app
+from gostatic.cli import CacheDirOption, JsonOption, app
 from gostatic.strategies import NAMES
 
 
@@ -25,9 +25,7 @@ from gostatic.strategies import NAMES
 )
 def build(
     ctx: typer.Context,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document on stdout.")
-    ] = False,
+    json_out: JsonOption = False,
     strategy: Annotated[
         str | None,
         typer.Option("--strategy", help=f"Use this strategy only ({', '.join(NAMES)})."),
@@ -38,6 +36,11 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only errors and warnings.")] = False,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write the strategy cache.")
+    ] = False,
+    cache_dir: CacheDirOption = None,
+    pin: Annotated[
+        bool,
+        typer.Option("--pin", help="Pin each package's winning strategy in gostatic.toml."),
     ] = False,
     smoke: Annotated[
         bool,
@@ -64,10 +67,13 @@ def build(
             ("--strict", strict),
             ("--quiet", quiet),
             ("--no-cache", no_cache),
+            ("--pin", pin),
             ("--smoke", smoke),
         )
         if on
     ]
     if strategy is not None:
         own += ["--strategy", strategy]
+    if cache_dir is not None:
+        own += ["--cache-dir", str(cache_dir)]
     raise typer.Exit(run_build_cli([*own, *ctx.args], os.environ, Path.cwd()))

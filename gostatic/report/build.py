@@ -64,6 +64,9 @@ class BuildTextReporter:
             self.err.write(report.check_error)
         for result in report.results:
             self._summarise(result)
+        if not self.quiet:
+            for note in report.notes:
+                self._say(note)
 
     def _summarise(self, result: PackageResult) -> None:
         where = f" -> {result.output}" if result.output else ""

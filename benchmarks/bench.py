@@ -1,0 +1,207 @@
+"""gostatic's overhead over plain `go build`, measured side by side in one run.
+
+For a small program and a larger one (net/http), each scenario alternates `go build`
+(with the flags of the strategy gostatic settles on) and `gostatic build`, and prints
+median times and the median ratio:
+
+1. up-to-date rebuild (nothing changed: go skips the link);
+2. rebuild after a source change (compile and link);
+3. cold first build (no gostatic cache or stage; go's build cache warm, output absent).
+
+It also counts the `go build` calls of a cold first build, and times `gostatic verify`
+on a 100 MB binary. Run: `nox -s bench` or `python benchmarks/bench.py [--runs N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+SMALL = """package main
+
+import "fmt"
+
+func main() { fmt.Println("hello") }
+"""
+
+LARGE = """package main
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hi") })
+	_ = http.ListenAndServe("127.0.0.1:0", nil)
+}
+"""
+
+PROGRAMS = {"small (fmt)": ("small", SMALL), "larger (net/http)": ("large", LARGE)}
+
+
+def gostatic_cmd() -> list[str]:
+    found = shutil.which("gostatic")
+    return [found] if found else [sys.executable, "-m", "gostatic"]
+
+
+def timed(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def alternate(
+    runs: int,
+    go: Callable[[], float],
+    ours: Callable[[], float],
+) -> tuple[float, float, float]:
+    """Median go time, median gostatic time, median of per-pair ratios."""
+    go_times, our_times, ratios = [], [], []
+    for _ in range(runs):
+        g = go()
+        o = ours()
+        go_times.append(g)
+        our_times.append(o)
+        ratios.append(o / g)
+    return statistics.median(go_times), statistics.median(our_times), statistics.median(ratios)
+
+
+def go_flags_for(strategy: str) -> tuple[list[str], dict[str, str]]:
+    """The go build flags and env of a strategy, for the plain-go side of the comparison."""
+    if strategy == "plain":
+        return [], {}
+    if strategy == "netgo":
+        return ["-tags", "netgo,osusergo"], {}
+    if strategy == "cgo-off":
+        return [], {"CGO_ENABLED": "0"}
+    return (
+        ["-tags", "netgo,osusergo", "-ldflags", "-linkmode=external -extldflags=-static"],
+        {"CGO_ENABLED": "1"},
+    )
+
+
+def bench_program(label: str, name: str, source: str, work: Path, runs: int) -> list[str]:
+    mod = work / name
+    (mod / "cmd" / name).mkdir(parents=True)
+    (mod / "go.mod").write_text(f"module example.com/{name}\n\ngo 1.21\n")
+    main_go = mod / "cmd" / name / "main.go"
+    main_go.write_text(source)
+    env = dict(os.environ)
+    env["GOSTATIC_CACHE_DIR"] = str(work / f"cache-{name}")
+    ours = gostatic_cmd()
+
+    first = subprocess.run(
+        [*ours, "build", "--json", "-o", "out-ours", f"./cmd/{name}"],
+        cwd=mod, env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    strategy = json.loads(first.stdout)["results"][0]["strategy"]
+    flags, extra_env = go_flags_for(strategy)
+    go_env = {**env, **extra_env}
+    go_cmd = ["go", "build", *flags, "-o", "out-go", f"./cmd/{name}"]
+    our_cmd = [*ours, "build", "--quiet", "-o", "out-ours", f"./cmd/{name}"]
+    timed(go_cmd, mod, go_env)
+
+    lines = [f"{label}: gostatic settles on {strategy!r}"]
+
+    g, o, r = alternate(runs, lambda: timed(go_cmd, mod, go_env), lambda: timed(our_cmd, mod, env))
+    lines.append(row("up-to-date rebuild", g, o, r, goal=1.5))
+
+    counter = [0]
+
+    def edit() -> None:
+        counter[0] += 1
+        main_go.write_text(source + f"\nvar edit{counter[0]} = {counter[0]}\n")
+
+    def go_after_edit() -> float:
+        edit()
+        return timed(go_cmd, mod, go_env)
+
+    def ours_after_edit() -> float:
+        edit()
+        return timed(our_cmd, mod, env)
+
+    g, o, r = alternate(max(3, runs // 2), go_after_edit, ours_after_edit)
+    lines.append(row("rebuild after a change", g, o, r, goal=1.1))
+
+    cold_round = [0]
+
+    def go_cold() -> float:
+        (mod / "out-go").unlink(missing_ok=True)
+        return timed(go_cmd, mod, go_env)
+
+    def ours_cold() -> float:
+        cold_round[0] += 1
+        cold_env = {**env, "GOSTATIC_CACHE_DIR": str(work / f"cold-{name}-{cold_round[0]}")}
+        (mod / "out-ours").unlink(missing_ok=True)
+        return timed(our_cmd, mod, cold_env)
+
+    g, o, r = alternate(max(3, runs // 2), go_cold, ours_cold)
+    lines.append(row("cold first build", g, o, r, goal=None))
+    lines.append(f"  go build calls in a cold first build: {count_go_builds(mod, name, work)}")
+    return lines
+
+
+def count_go_builds(mod: Path, name: str, work: Path) -> int:
+    log = work / f"calls-{name}.log"
+    wrapper = work / f"go-wrapper-{name}"
+    real_go = shutil.which("go") or "go"
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real_go}" "$@"\n')
+    wrapper.chmod(0o755)
+    env = {
+        **os.environ,
+        "GOSTATIC_GO": str(wrapper),
+        "GOSTATIC_CACHE_DIR": str(work / f"count-{name}"),
+    }
+    subprocess.run(
+        [*gostatic_cmd(), "build", "--quiet", "-o", "out-count", f"./cmd/{name}"],
+        cwd=mod, env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    return sum(1 for line in log.read_text().splitlines() if line == "build")
+
+
+def bench_verify(work: Path) -> str:
+    big = work / "big.bin"
+    shutil.copyfile(work / "small" / "out-ours", big)
+    with open(big, "r+b") as f:
+        f.truncate(100 * 1024 * 1024)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([*gostatic_cmd(), "verify", str(big)], capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return f"gostatic verify, 100 MB binary: median {statistics.median(times):.3f} s (goal < 0.3 s)"
+
+
+def row(label: str, go: float, ours: float, ratio: float, goal: float | None) -> str:
+    verdict = "" if goal is None else ("  ok" if ratio <= goal else f"  over the {goal}x goal")
+    return f"  {label:<24} go {go:7.3f} s   gostatic {ours:7.3f} s   ratio {ratio:5.2f}x{verdict}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=11, help="alternating runs per scenario")
+    args = parser.parse_args(argv)
+    go_version = subprocess.run(["go", "version"], capture_output=True, text=True, check=True)
+    print(go_version.stdout.strip())
+    print(f"gostatic: {' '.join(gostatic_cmd())}; {args.runs} alternating runs, medians")
+    with tempfile.TemporaryDirectory(prefix="gostatic-bench-") as tmp:
+        work = Path(tmp)
+        for label, (name, source) in PROGRAMS.items():
+            for line in bench_program(label, name, source, work, args.runs):
+                print(line, flush=True)
+        print(bench_verify(work))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""`gostatic cache show | path | clear`: look at, find, or empty the strategy cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gostatic.cli import CacheDirOption, JsonOption, app
+from gostatic.exits import guarded
+
+cache_app = typer.Typer(
+    name="cache",
+    help="The strategy cache: which strategy gave a static binary, per package and toolchain.",
+    no_args_is_help=True,
+)
+app.add_typer(cache_app)
+
+
+@dataclass(frozen=True)
+class CacheRequest:
+    directory: Path
+    json: bool = False
+    package: str | None = None
+
+
+def _directory(flag: Path | None) -> Path:
+    from gostatic.paths import cache_dir
+
+    return cache_dir(os.environ, Path.cwd() / flag if flag else None)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        sys.stderr.write(f"gostatic: warning: {warning}\n")
+
+
+@cache_app.command("show")
+def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None:
+    """List the cached strategies (a table, or JSON with --json)."""
+    request = CacheRequest(_directory(cache_dir), json=json_out)
+    raise typer.Exit(guarded(lambda: _show(request)))
+
+
+def _show(request: CacheRequest) -> int:
+    from gostatic.cache import StrategyCache
+    from gostatic.report.build import write_json
+    from gostatic.report.cache import cache_to_json, write_cache_table
+
+    cache = StrategyCache(request.directory)
+    cache.load(set_aside=False)  # showing changes nothing
+    _warn(cache.warnings)
+    entries = sorted(cache.entries.values(), key=lambda e: e.key)
+    if request.json:
+        write_json(cache_to_json(cache.path, entries), sys.stdout)
+    else:
+        write_cache_table(cache.path, entries, sys.stdout)
+    return 0
+
+
+@cache_app.command("path")
+def path(cache_dir: CacheDirOption = None) -> None:
+    """Print the cache file's path (the stage directory is beside it)."""
+    from gostatic.cache import CACHE_FILE
+
+    typer.echo(str(_directory(cache_dir) / CACHE_FILE))
+    raise typer.Exit(0)
+
+
+@cache_app.command("clear")
+def clear(
+    package: Annotated[
+        str | None,
+        typer.Argument(help="Forget only this package (an import path), on every toolchain."),
+    ] = None,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Empty the cache: every entry and the stage directory, or one package's entries."""
+    request = CacheRequest(_directory(cache_dir), package=package)
+    raise typer.Exit(guarded(lambda: _clear(request)))
+
+
+def _clear(request: CacheRequest) -> int:
+    from gostatic.cache import StrategyCache
+    from gostatic.errors import GostaticError
+    from gostatic.project import did_you_mean
+
+    cache = StrategyCache(request.directory)
+    try:
+        if request.package is None:
+            removed = cache.clear()
+            typer.echo(f"removed {len(removed)} item(s) from {request.directory}")
+            return 0
+        cache.load(set_aside=False)
+        _warn(cache.warnings)
+        known = {k.package for k in cache.entries}
+        count = cache.remove_package(request.package)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise GostaticError(f"cannot clear the cache in {request.directory}: {reason}") from None
+    if count:
+        typer.echo(f"removed {count} entry(ies) for {request.package}")
+    else:
+        hint = did_you_mean(request.package, known)
+        typer.echo(f"no entries for {request.package} in {cache.path}{hint}")
+    return 0

@@ -1,0 +1,50 @@
+"""`gostatic explain`: which packages make a plain build dynamic, and what fixes each."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import typer
+
+from gostatic.cli import JsonOption, app
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    options_metavar="[--json] [go build flags] [PACKAGE]",
+    epilog=(
+        "Examples:\n\n"
+        "  gostatic explain ./cmd/server\n\n"
+        "  gostatic explain --json -tags netgo ./cmd/server\n\n"
+        "  GOOS=linux GOARCH=arm64 gostatic explain ."
+    ),
+)
+def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Why the plain build of PACKAGE is dynamic: every package that uses cgo, the shortest
+    import chain to it, and its remedy (netgo, osusergo, external-static, or cannot be
+    static); then the strategy gostatic build will start with.
+
+    Takes go build flags (-tags ...) and honours GOFLAGS, GOOS, GOARCH and CGO_ENABLED.
+    Exit 0 explained; 1 go could not load the package; 2 usage.
+    """
+    from gostatic.exits import guarded
+
+    raise typer.Exit(guarded(lambda: _explain(ctx.args, json_out)))
+
+
+def _explain(argv: Sequence[str], json_out: bool) -> int:
+    from gostatic.explain import ExplainRequest
+    from gostatic.explain import explain as run_explain
+    from gostatic.goflags import parse_build_args
+    from gostatic.report.build import write_json
+    from gostatic.report.explain import explain_to_json, write_explain_text
+
+    analysis = run_explain(ExplainRequest(parse_build_args(argv), os.environ, Path.cwd()))
+    if json_out:
+        write_json(explain_to_json(analysis), sys.stdout)
+    else:
+        write_explain_text(analysis, sys.stdout)
+    return 0

@@ -1,0 +1,46 @@
+"""Reporters for `gostatic cache`: an aligned table for people, a JSON document for scripts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from gostatic.cache import CacheEntry, entry_to_toml
+
+JSON_VERSION = 1
+_COLUMNS = ("PACKAGE", "STRATEGY", "TARGET", "GO", "CC", "CGO", "TAGS", "BUILDMODE", "FOUND")
+
+
+def cache_to_json(path: Path, entries: Sequence[CacheEntry]) -> dict[str, object]:
+    return {
+        "version": JSON_VERSION,
+        "path": str(path),
+        "entries": [entry_to_toml(e) for e in entries],
+    }
+
+
+def _row(entry: CacheEntry) -> tuple[str, ...]:
+    k = entry.key
+    return (
+        k.package,
+        entry.strategy,
+        f"{k.goos}/{k.goarch}",
+        k.go,
+        k.cc or "-",
+        "on" if k.cgo else "off",
+        ",".join(k.tags) or "-",
+        k.buildmode,
+        entry.found,
+    )
+
+
+def write_cache_table(path: Path, entries: Sequence[CacheEntry], out: TextIO) -> None:
+    if not entries:
+        out.write(f"no entries in {path}\n")
+        return
+    rows = [_COLUMNS, *(_row(e) for e in entries)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out.write("\n")

@@ -1,0 +1,63 @@
+"""`gostatic explain` for people (text) and scripts (JSON)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from gostatic.explain import (
+    CANNOT_BE_STATIC,
+    EXTERNAL_LINK,
+    NETGO_TAG,
+    OSUSERGO_TAG,
+    CgoAnalysis,
+)
+from gostatic.report.build import JSON_VERSION
+from gostatic.strategies import strategy_named
+
+_REMEDY_TEXT = {
+    NETGO_TAG: "tag netgo: Go's own DNS resolver instead of libc's (strategy netgo)",
+    OSUSERGO_TAG: "tag osusergo: Go's own user and group lookup instead of libc's (strategy netgo)",
+    EXTERNAL_LINK: "keep cgo, link with the C linker and -static (strategy external-static)",
+    CANNOT_BE_STATIC: "cannot be static: it loads shared objects at run time",
+}
+
+
+def explain_to_json(analysis: CgoAnalysis) -> dict[str, object]:
+    return {
+        "version": JSON_VERSION,
+        "package": analysis.package,
+        "cgo_packages": [
+            {"package": u.package, "chain": list(u.chain), "remedy": u.remedy}
+            for u in analysis.uses
+        ],
+        "prediction": analysis.prediction,
+    }
+
+
+def _short(import_path: str) -> str:
+    return import_path.rpartition("/")[2]
+
+
+def write_explain_text(analysis: CgoAnalysis, out: TextIO) -> None:
+    uses = analysis.uses
+    if not uses:
+        out.write(
+            f"{analysis.package}: no package in the build uses cgo; a plain build is static\n"
+        )
+    else:
+        count = "1 package uses" if len(uses) == 1 else f"{len(uses)} packages use"
+        out.write(f"{analysis.package}: {count} cgo, so a plain build is dynamic\n")
+    for use in uses:
+        # The root by its short name, as the seed's author would say "log-syslog".
+        chain = " > ".join((_short(use.chain[0]), *use.chain[1:]))
+        out.write(f"  {use.package}\n")
+        out.write(f"    chain:  {chain}\n")
+        out.write(f"    remedy: {_REMEDY_TEXT.get(use.remedy, use.remedy)}\n")
+    refusal = analysis.cgo_off_refusal()
+    if refusal is not None:
+        out.write(f"cgo-off would be skipped: {refusal}\n")
+    prediction = analysis.prediction
+    if prediction is None:
+        out.write("prediction: none; no strategy gives a working static binary\n")
+    else:
+        out.write(f"prediction: {prediction}\n  {strategy_named(prediction).summary}\n")

@@ -1,0 +1,40 @@
+"""`gostatic matrix` as the seed's table (rows = modes) or as JSON."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from gostatic.matrix import Cell, MatrixReport
+from gostatic.report.build import JSON_VERSION
+
+_COLUMNS = (("Static", "static"), ("Dynamic", "dynamic"), ("Failed", "build-failed"))
+
+
+def matrix_to_json(report: MatrixReport) -> dict[str, object]:
+    return {
+        "version": JSON_VERSION,
+        "modes": list(report.modes),
+        "cells": [{"mode": c.mode, "package": c.package, "result": c.result} for c in report.cells],
+    }
+
+
+def _names(cells: list[Cell]) -> str:
+    return " ".join(sorted(c.short for c in cells)) or "-"
+
+
+def write_matrix_text(report: MatrixReport, out: TextIO) -> None:
+    """The seed's `make` output: per mode, which programs came out static and which dynamic;
+    programs that did not build in a mode are listed too, with go's reason below the table."""
+    header = ("Type", *(title for title, _ in _COLUMNS))
+    rows = [header, tuple("-" * len(h) for h in header)]
+    for mode in report.modes:
+        cells = [c for c in report.cells if c.mode == mode]
+        rows.append((mode, *(_names([c for c in cells if c.result == r]) for _, r in _COLUMNS)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    failed = [c for c in report.cells if c.result == "build-failed"]
+    if failed:
+        out.write("\n")
+    for cell in failed:
+        out.write(f"{cell.mode} {cell.short}: {cell.detail}\n")
