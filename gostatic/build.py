@@ -31,6 +31,7 @@ from gostatic.packages import (
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.project import load_project, write_pins
 from gostatic.results import (
+    STATIC_DETAIL,
     Attempt,
     BuildReport,
     BuildRequest,
@@ -38,6 +39,7 @@ from gostatic.results import (
     ProgressFn,
     no_progress,
 )
+from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
 from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import (
     LADDER,
@@ -46,6 +48,7 @@ from gostatic.strategies import (
     ladder_from,
     strategy_named,
 )
+from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:
     from gostatic.elf import ElfFacts
@@ -65,6 +68,19 @@ _STRATEGY_FAILURE = re.compile(
     r"|collect2: error|/ld: |undefined reference to"
 )
 
+# Hazards that mean the program cannot work at all, so no static ELF makes up for them.
+_BROKEN_HAZARDS = frozenset({"cgo-stub"})
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A stage binary proved static, ready to be installed."""
+
+    strategy: str
+    stage_bin: Path
+    build_id: str
+    hazards: tuple[tuple[str, str], ...]
+
 
 @dataclass
 class _Ladder:
@@ -79,6 +95,8 @@ class _Ladder:
         default_factory=dict
     )
     compiled: bool = False
+    candidates: tuple[Strategy, ...] = ()  # the rungs this climb tries, in order
+    fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
 
 class Builder:
@@ -96,10 +114,9 @@ class Builder:
         self.base = request.cwd / (request.go_args.workdir or ".")
         self.goenv: GoEnv = go_env(request.env, request.cwd)
         if self.goenv.goos not in ELF_GOOS:
-            raise UsageError(
-                f"GOOS={self.goenv.goos} does not produce ELF binaries; "
-                "static verification applies to ELF targets (linux, *bsd, ...) only"
-            )
+            raise UsageError(non_elf_message(self.goenv.goos))
+        self.target = target_of(self.goenv, request.go_args)
+        self.tools = Toolchains(request.env, self.goenv.cc)  # probed only when a rung asks
         options = request.options
         self.forced: Strategy | None = (
             strategy_named(options.strategy) if options.strategy else None
@@ -137,7 +154,7 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        self.graph: PackageGraph = load_packages(args, self.request.env, self.request.cwd)
+        self.graph: PackageGraph = load_packages(args, self._listing_env(), self.request.cwd)
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
@@ -214,6 +231,9 @@ class Builder:
 
         name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
         ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output)), name)
+        refused = self._refuse_plugin(ladder)
+        if refused is not None:
+            return refused
         stamp = ladder.stage.read_stamp()
         only = self.forced or self._pinned(pkg)
         cached = (
@@ -262,10 +282,13 @@ class Builder:
     def _climb(
         self, ladder: _Ladder, candidates: tuple[Strategy, ...], stamp: Stamp | None
     ) -> PackageResult:
+        ladder.candidates = candidates
         for strategy in candidates:
             result = self._try(ladder, strategy, stamp)
             if result is not None:
                 return result
+        if ladder.fallback is not None:
+            return self._accept(ladder, ladder.fallback, None)
         return PackageResult(
             package=ladder.pkg.import_path,
             output=ladder.output,
@@ -301,7 +324,9 @@ class Builder:
         self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
     ) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
-        refusal = self._refusal(ladder.pkg, strategy)
+        # A rung that cannot apply to this target is skipped for that reason first.
+        skip = skip_reason(strategy, self.target, self.tools, forced=self.forced is not None)
+        refusal = skip or self._refusal(ladder.pkg, strategy)
         if refusal is not None:
             self._record(ladder, Attempt(strategy.name, "skipped", refusal))
             return None
@@ -309,9 +334,10 @@ class Builder:
         stage_bin = ladder.stage.binary(strategy.name, ladder.name)
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
+        env.update(toolchain_env(strategy, self.target, self.tools))
         signature = (
             tuple(argv),
-            tuple(sorted((k, v) for k, v in env.items() if k == "CGO_ENABLED")),
+            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
         )
         if signature in ladder.seen:
             self._record(
@@ -352,24 +378,30 @@ class Builder:
                 self._record(ladder, Attempt(strategy.name, "dynamic", _describe_dynamic(facts)))
                 return None
             hazards = tuple((h.kind, h.detail) for h in facts.hazards)
-        if hazards and req.options.strict:
-            detail = "; ".join(f"{k}: {d}" for k, d in hazards)
-            self._record(
-                ladder, Attempt(strategy.name, "static", f"rejected by --strict: {detail}")
-            )
+        rejection = self._rejection(hazards)
+        if rejection is not None:
+            self._record(ladder, Attempt(strategy.name, "static", rejection))
             return None
-        self._record(ladder, Attempt(strategy.name, "static", "no interpreter, no DT_NEEDED"))
-        wrote = self._install(
-            ladder, stage_bin, Stamp(strategy.name, build_id or "", None, hazards), verified
-        )
+        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards)
+        if verified is None and self._set_aside_for_musl(ladder, strategy, candidate):
+            return None
+        self._record(ladder, Attempt(strategy.name, "static", STATIC_DETAIL))
+        return self._accept(ladder, candidate, verified)
+
+    def _accept(
+        self, ladder: _Ladder, candidate: _Candidate, verified: Stamp | None
+    ) -> PackageResult:
+        """Install a proved-static stage binary; ``verified`` is the stamp that proved it."""
+        stamp = Stamp(candidate.strategy, candidate.build_id, None, candidate.hazards)
+        wrote = self._install(ladder, candidate.stage_bin, stamp, verified)
         if verified is None:
-            ladder.stage.discard_others(strategy.name)
+            ladder.stage.discard_others(candidate.strategy)
         return PackageResult(
             package=ladder.pkg.import_path,
             output=ladder.output,
-            strategy=strategy.name,
+            strategy=candidate.strategy,
             static=True,
-            hazards=hazards,
+            hazards=candidate.hazards,
             attempts=tuple(ladder.attempts),
             up_to_date=not wrote,
         )
@@ -383,6 +415,74 @@ class Builder:
             self.prebuilt = None
             return done.result
         return run_go(args, env=env, cwd=self.request.cwd, check=False)
+
+    def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:
+        """Why a static binary is still not taken, or None to take it."""
+        broken = [(k, d) for k, d in hazards if k in _BROKEN_HAZARDS]
+        if broken:
+            return "rejected: " + "; ".join(f"{k}: {d}" for k, d in broken)
+        if hazards and self.request.options.strict:
+            return "rejected by --strict: " + "; ".join(f"{k}: {d}" for k, d in hazards)
+        return None
+
+    def _set_aside_for_musl(
+        self, ladder: _Ladder, strategy: Strategy, candidate: _Candidate
+    ) -> bool:
+        """Hold a glibc binary that carries the NSS loader while a musl rung is tried.
+
+        glibc's NSS loader dlopen()s libnss_*.so for user and host lookups, which fails in
+        an empty root; musl has no such loader. If no musl rung links the program, the held
+        binary is installed after all (see _climb), hazard and warning included.
+        """
+        if strategy.toolchain is not None or not any(k == "nss" for k, _ in candidate.hazards):
+            return False
+        if ladder.fallback is not None:
+            return False
+        tried = {a.strategy for a in ladder.attempts}
+        alternatives = musl_alternatives(ladder.candidates, self.target, self.tools)
+        untried = [s.name for s in alternatives if s.name not in tried]
+        if not untried:
+            self.warnings.append(
+                f"{ladder.pkg.import_path}: glibc's NSS loader is linked in; with a musl "
+                f"toolchain gostatic links the program without it ({INSTALL_HINT})"
+            )
+            return False
+        ladder.fallback = candidate
+        detail = f"set aside: nss hazard; trying {', '.join(untried)} first"
+        self._record(ladder, Attempt(strategy.name, "static", detail))
+        return True
+
+    def _refuse_plugin(self, ladder: _Ladder) -> PackageResult | None:
+        """A program that imports plugin is refused, or built with a loud warning if forced."""
+        from gostatic import pluginuse
+
+        package = ladder.pkg.import_path
+        if not pluginuse.imports_plugin(self.graph, package):
+            return None
+        if self.forced is not None:
+            self.warnings.append(pluginuse.forced_warning(package, self.forced.name))
+            return None
+        return PackageResult(
+            package=package,
+            output=ladder.output,
+            strategy=None,
+            static=False,
+            hazards=(("plugin", pluginuse.REFUSAL),),
+            attempts=(),
+        )
+
+    def _listing_env(self) -> Mapping[str, str]:
+        """The environment to list packages in: with cgo on where go turned it off itself.
+
+        Go turns cgo off by default when cross-compiling or when it finds no C compiler, and
+        a package whose files all import "C" then lists as "build constraints exclude all
+        Go files" instead of as the main package that zig-static (or a cross CC) builds.
+        A CGO_ENABLED the user set is left alone.
+        """
+        env = self.request.env
+        if "CGO_ENABLED" in env or self.goenv.cgo_enabled:
+            return env
+        return {**env, "CGO_ENABLED": "1"}
 
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""

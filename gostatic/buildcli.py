@@ -6,9 +6,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gostatic.errors import UsageError
 from gostatic.goflags import takes_next_argument
+
+if TYPE_CHECKING:
+    from gostatic.results import BuildReport, BuildRequest
 
 # gostatic's own build options; everything else belongs to go build.
 _OWN_BOOL = {
@@ -17,6 +21,7 @@ _OWN_BOOL = {
     "--quiet": "quiet",
     "--no-cache": "no_cache",
     "--pin": "pin",
+    "--smoke": "smoke",
 }
 _OWN_VALUE = {"--strategy": "strategy", "--cache-dir": "cache_dir"}
 
@@ -65,6 +70,12 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     from gostatic.strategies import strategy_named
 
     own, go_argv = split_own_options(argv)
+    smoke = bool(own.get("smoke"))
+    program_args: list[str] = []
+    if smoke:
+        from gostatic.smoke import split_program_args
+
+        go_argv, program_args = split_program_args(go_argv)
     options = BuildOptions(
         json=bool(own.get("json")),
         strategy=str(own["strategy"]) if "strategy" in own else None,
@@ -84,6 +95,39 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
 
         report = build(request, reporter.progress, prebuilt)
     reporter.summary(report)
+    document = build_to_json(report)
+    status = report.exit_status
+    if smoke:
+        status = _smoke(report, request, program_args, document, quiet=options.quiet, now=status)
     if options.json:
-        write_json(build_to_json(report), sys.stdout)
-    return report.exit_status
+        write_json(document, sys.stdout)
+    return status
+
+
+def _smoke(
+    report: BuildReport,
+    request: BuildRequest,
+    program_args: list[str],
+    document: dict[str, object],
+    quiet: bool,
+    now: int,
+) -> int:
+    """Run each static output in an empty root; a failed run turns success into status 1."""
+    from gostatic.errors import EXIT_FAILED, EXIT_OK
+    from gostatic.report.smoke import smoke_to_json, write_smoke_text
+    from gostatic.smoke import smoke_outputs
+
+    base = request.cwd / (request.go_args.workdir or ".")
+    built = [r for r in report.results if r.static]
+    runs = smoke_outputs([r.output for r in built], base, program_args, request.env)
+    by_package = {r.package: run for r, run in zip(built, runs, strict=True)}
+    results = document["results"]
+    assert isinstance(results, list)
+    for entry in results:
+        run = by_package.get(entry["package"])
+        entry["smoke"] = None if run is None else smoke_to_json(run)
+    for result, run in zip(built, runs, strict=True):
+        write_smoke_text(result.package, run, sys.stderr, quiet)
+    if now == EXIT_OK and any(run.failed for run in runs):
+        return EXIT_FAILED
+    return now

@@ -264,6 +264,8 @@ class Overlay:
     linkmode: str | None = None
     extldflags: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
+    # Set only where the linker flags are meaningless without it (-static-pie needs a PIE).
+    buildmode: str | None = None
 
     @property
     def touches_ldflags(self) -> bool:
@@ -282,14 +284,19 @@ def apply_overlay(
     env_flags = goflags_entries(goflags)
     tags = merge_tags(user_tags(args, goflags), overlay.tags)
 
+    replaced = {"o", "tags"}
+    if overlay.touches_ldflags:
+        replaced.add("ldflags")
+    if overlay.buildmode is not None:
+        replaced.add("buildmode")
     out: list[str] = []
     for flag in args.flags:
         if flag.name == "C":
             out.insert(0, flag.render())  # go insists that -C comes first
-        elif flag.name in ("o", "tags") or (flag.name == "ldflags" and overlay.touches_ldflags):
-            continue
-        else:
+        elif flag.name not in replaced:
             out.append(flag.render())
+    if overlay.buildmode is not None:
+        out.append("-buildmode=" + overlay.buildmode)
     if tags:
         out.append("-tags=" + ",".join(tags))
     if overlay.touches_ldflags:

@@ -18,7 +18,8 @@ from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
-from gostatic.strategies import LADDER, NAMES, is_strategy_name, strategy_named
+from gostatic.strategies import LADDER, NAMES, Toolchain, is_strategy_name, strategy_named
+from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 Result = Literal["static", "dynamic", "build-failed"]
 STRATEGY_PREFIX = "strategy:"
@@ -29,6 +30,7 @@ class Mode:
     name: str
     overlay: Overlay
     summary: str
+    toolchain: Toolchain | None = None  # musl-static and zig-static need their CC
 
 
 SEED_MODES: tuple[Mode, ...] = (
@@ -51,7 +53,7 @@ def mode_named(name: str) -> Mode:
     strategy = name.removeprefix(STRATEGY_PREFIX)
     if name.startswith(STRATEGY_PREFIX) and is_strategy_name(strategy):
         found = strategy_named(strategy)
-        return Mode(name, found.overlay, found.summary)
+        return Mode(name, found.overlay, found.summary, found.toolchain)
     hint = ""
     if name in NAMES:
         hint = f" (the strategy is {STRATEGY_PREFIX}{name})"
@@ -167,9 +169,16 @@ def _build_cell(
 
     output.parent.mkdir(parents=True, exist_ok=True)
     argv = apply_overlay(GoBuildArgs((), ()), goenv.goflags, mode.overlay, str(output))
+    env = overlay_env(request.env, mode.overlay)
+    if mode.toolchain is not None:
+        cc = Toolchains(request.env, goenv.cc).cc_env(mode.toolchain, goenv.goarch)
+        if cc is None:
+            why = f"{mode.toolchain} is not installed for GOARCH={goenv.goarch} ({INSTALL_HINT})"
+            return Cell(mode.name, target.package, target.short, "build-failed", why)
+        env.update(cc)
     built = run_go(
         ["build", *argv, *target.build_args],
-        env=overlay_env(request.env, mode.overlay),
+        env=env,
         cwd=request.cwd,
         check=False,
     )

@@ -14,6 +14,9 @@ from gostatic.goflags import GoBuildArgs
 
 Outcome = Literal["static", "dynamic", "build-failed", "skipped"]
 
+# The detail of the attempt that won; reporters leave it out of the progress lines.
+STATIC_DETAIL = "no interpreter, no DT_NEEDED"
+
 
 @dataclass(frozen=True)
 class BuildOptions:

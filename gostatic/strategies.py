@@ -7,11 +7,16 @@ project file); names never turn into raw flags, so a tampered cache cannot injec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from gostatic.errors import UsageError
 from gostatic.goflags import Overlay
 
 _PURE_GO_TAGS = ("netgo", "osusergo")
+
+# A C toolchain other than go's default CC. Only a kind is named here: the command comes
+# from what gostatic finds installed (gostatic.toolchains), never from a file it reads.
+Toolchain = Literal["musl-gcc", "zig"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,7 @@ class Strategy:
     name: str
     overlay: Overlay
     summary: str
+    toolchain: Toolchain | None = None
 
 
 PLAIN = Strategy("plain", Overlay(), "go build as given")
@@ -30,18 +36,54 @@ NETGO = Strategy(
 CGO_OFF = Strategy(
     "cgo-off", Overlay(env=(("CGO_ENABLED", "0"),)), "CGO_ENABLED=0: no C code at all"
 )
+_CGO_STATIC = Overlay(
+    tags=_PURE_GO_TAGS,
+    linkmode="external",
+    extldflags=("-static",),
+    env=(("CGO_ENABLED", "1"),),
+)
 EXTERNAL_STATIC = Strategy(
     "external-static",
-    Overlay(
-        tags=_PURE_GO_TAGS,
-        linkmode="external",
-        extldflags=("-static",),
-        env=(("CGO_ENABLED", "1"),),
-    ),
+    _CGO_STATIC,
     "cgo kept, linked by the C linker with -static (tags netgo,osusergo keep glibc's NSS out)",
 )
 
-LADDER: tuple[Strategy, ...] = (PLAIN, NETGO, CGO_OFF, EXTERNAL_STATIC)
+STATIC_PIE = Strategy(
+    "static-pie",
+    Overlay(
+        tags=_PURE_GO_TAGS,
+        linkmode="external",
+        extldflags=("-static-pie",),
+        env=(("CGO_ENABLED", "1"),),
+        buildmode="pie",
+    ),
+    "for -buildmode=pie: the C linker makes a static PIE (no interpreter, still relocatable)",
+)
+MUSL_STATIC = Strategy(
+    "musl-static",
+    _CGO_STATIC,
+    "as external-static, with CC=musl-gcc: musl's libc.a, no NSS loader",
+    toolchain="musl-gcc",
+)
+ZIG_STATIC = Strategy(
+    "zig-static",
+    _CGO_STATIC,
+    "as external-static, with CC='zig cc -target ARCH-linux-musl': static cgo for any GOARCH",
+    toolchain="zig",
+)
+
+# The rungs after external-static are tried only where they apply (gostatic.rungs):
+# static-pie only for -buildmode=pie, the musl toolchains only when installed and not for a
+# PIE. musl-gcc comes before zig as the quicker one: zig builds musl itself on first use.
+LADDER: tuple[Strategy, ...] = (
+    PLAIN,
+    NETGO,
+    CGO_OFF,
+    EXTERNAL_STATIC,
+    STATIC_PIE,
+    MUSL_STATIC,
+    ZIG_STATIC,
+)
 _BY_NAME = {s.name: s for s in LADDER}
 NAMES: tuple[str, ...] = tuple(_BY_NAME)
 

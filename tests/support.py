@@ -3,13 +3,15 @@ and oracles that owe nothing to gostatic (readelf, a run in an empty root)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -170,3 +172,52 @@ def copy_source_tree(dest: Path) -> Path:
     so that a build there neither reads stale files nor writes into the checkout."""
     shutil.copytree(REPO_ROOT, dest, symlinks=True, ignore=_NOT_SOURCE)
     return dest
+
+
+def readelf_header(binary: Path) -> dict[str, str]:
+    """The ELF header fields as binutils' readelf -h prints them ("Type", "Machine", ...)."""
+    text = subprocess.run(
+        ["readelf", "-hW", str(binary)], capture_output=True, text=True, check=True
+    ).stdout
+    fields = {}
+    for line in text.splitlines()[1:]:
+        key, sep, value = line.partition(":")
+        if sep:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+# Tests that need a tool beyond go and gcc carry its marker and skip, with the install
+# line, where it is missing (CI installs them all: see .ci/run). Each is a list of marks,
+# for a module's `pytestmark` or, through `marked`, for one test.
+MUSL_GCC = shutil.which("musl-gcc")
+requires_musl = [
+    pytest.mark.musl,
+    pytest.mark.skipif(MUSL_GCC is None, reason="musl-gcc missing: apt-get install musl-tools"),
+]
+HAS_ZIG = importlib.util.find_spec("ziglang") is not None
+requires_zig = [
+    pytest.mark.zig,
+    pytest.mark.skipif(not HAS_ZIG, reason="ziglang missing: pip install ziglang"),
+]
+QEMU_AARCH64 = shutil.which("qemu-aarch64-static")
+requires_qemu = [
+    pytest.mark.qemu,
+    pytest.mark.skipif(
+        QEMU_AARCH64 is None, reason="qemu-aarch64-static missing: apt-get install qemu-user-static"
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def marked(*mark_lists: list[pytest.MarkDecorator]) -> Callable[[F], F]:
+    """Apply lists of marks (such as requires_qemu) to one test."""
+
+    def apply(test: F) -> F:
+        for marks in mark_lists:
+            for mark in marks:
+                test = mark(test)
+        return test
+
+    return apply

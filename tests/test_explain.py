@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -404,11 +405,18 @@ def test_when_nothing_else_works_the_stub_is_still_refused(
     ).stdout.strip()
     if Path(static_libgcc_s).is_absolute():
         pytest.skip("this C toolchain has a static libgcc_s: the external static link works")
+    # The musl rungs link this program (zig, for one, brings its own unwinder): the glibc
+    # rungs alone make "nothing else works" true wherever musl-gcc or ziglang is installed.
+    mod = tmp_path / "m"
+    shutil.copytree(progs, mod)
+    (mod / "gostatic.toml").write_text(
+        'ladder = ["plain", "netgo", "cgo-off", "external-static"]\n'
+    )
     wrapper, log = _counting_go(tmp_path)
     out = tmp_path / "sqsomain"
     run = run_gostatic(
         ["build", "--json", "-o", str(out), "./sqsomain"],
-        progs,
+        mod,
         {**gostatic_env, "GOSTATIC_GO": str(wrapper)},
     )
     assert run.returncode == 3, run.stderr

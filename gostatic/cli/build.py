@@ -9,11 +9,10 @@ from typing import Annotated
 import typer
 
 from gostatic.cli import CacheDirOption, JsonOption, app, examples
+from gostatic.strategies import NAMES
 
 
 def _complete_strategy(incomplete: str) -> list[str]:
-    from gostatic.strategies import NAMES
-
     return [name for name in NAMES if name.startswith(incomplete)]
 
 
@@ -24,6 +23,8 @@ def _complete_strategy(incomplete: str) -> list[str]:
         "gostatic build -o bin/server ./cmd/server",
         "gostatic build -ldflags \"-s -w -X 'main.version=1.2 beta'\" -o bin/ ./cmd/...",
         "gostatic build --json --strategy netgo .",
+        "gostatic build -buildmode=pie -o bin/server ./cmd/server",
+        "gostatic build --smoke -o bin/server ./cmd/server -- --version",
     ),
 )
 def build(
@@ -49,12 +50,21 @@ def build(
         bool,
         typer.Option("--pin", help="Pin each package's winning strategy in gostatic.toml."),
     ] = False,
+    smoke: Annotated[
+        bool,
+        typer.Option(
+            "--smoke",
+            help="Run each built binary in an empty root; arguments after -- go to it.",
+        ),
+    ] = False,
 ) -> None:
     """Build like `go build` (same flags, same packages, same outputs), static guaranteed.
 
-    Strategies are tried in order (plain, netgo, cgo-off, external-static) until the
-    ELF proves the output static. Exit 0 all static; 1 go build failed; 2 usage;
-    3 no strategy gave a static binary (nothing written); 130 interrupted.
+    Strategies are tried in order (plain, netgo, cgo-off, external-static,
+    static-pie for -buildmode=pie, then musl-static and zig-static where
+    installed) until the ELF proves the output static. Exit 0 all static;
+    1 go build failed (or, with --smoke, a run failed); 2 usage; 3 no strategy
+    gave a static binary (nothing written); 130 interrupted.
     """
     from gostatic.buildcli import run_build_cli
 
@@ -66,6 +76,7 @@ def build(
             ("--quiet", quiet),
             ("--no-cache", no_cache),
             ("--pin", pin),
+            ("--smoke", smoke),
         )
         if on
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from gostatic.results import Attempt, BuildReport, PackageResult
+from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 
 JSON_VERSION = 1
 
@@ -53,7 +53,7 @@ class BuildTextReporter:
 
     def progress(self, package: str, attempt: Attempt) -> None:
         # The winning attempt is told in the summary line; the others as they happen.
-        if self.quiet or (attempt.outcome == "static" and "rejected" not in attempt.detail):
+        if self.quiet or (attempt.outcome == "static" and attempt.detail == STATIC_DETAIL):
             return
         self._say(f"{package}: {attempt.strategy}: {attempt.outcome}: {attempt.detail}")
 
@@ -72,6 +72,11 @@ class BuildTextReporter:
         where = f" -> {result.output}" if result.output else ""
         if result.go_error is not None:
             self.err.write(result.go_error)  # go's own message, as go build prints it
+            return
+        if not result.static and not result.attempts:
+            # Refused before any build (a plugin user): the reason is all there is to say.
+            for _, detail in result.hazards:
+                self._say(f"{result.package}: {detail}")
             return
         if not result.static:
             self._say(

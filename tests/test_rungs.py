@@ -1,0 +1,145 @@
+"""Which rungs apply to which target, and what gets said when one does not: pure functions."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gostatic.errors import UsageError
+from gostatic.gocmd import GoEnv
+from gostatic.goflags import apply_overlay, parse_build_args
+from gostatic.rungs import (
+    Target,
+    musl_alternatives,
+    non_elf_message,
+    skip_reason,
+    target_of,
+    toolchain_env,
+)
+from gostatic.strategies import (
+    CGO_OFF,
+    EXTERNAL_STATIC,
+    LADDER,
+    MUSL_STATIC,
+    NETGO,
+    PLAIN,
+    STATIC_PIE,
+    ZIG_STATIC,
+    strategy_named,
+)
+from gostatic.toolchains import fixed_toolchains, host_goarch
+
+HOST = Target(goos="linux", goarch=host_goarch(), pie=False, cross=False, own_cc=False)
+PIE = Target(goos="linux", goarch=host_goarch(), pie=True, cross=False, own_cc=False)
+ARM64 = Target(goos="linux", goarch="arm64", pie=False, cross=True, own_cc=False)
+ZIG = (sys.executable, "-m", "ziglang")
+ALL_TOOLS = fixed_toolchains(musl_gcc="/usr/bin/musl-gcc", zig=ZIG, glibc_static=True)
+NO_TOOLS = fixed_toolchains(musl_gcc=None, zig=None, glibc_static=True)
+
+
+def _applying(target: Target) -> list[str]:
+    return [s.name for s in LADDER if skip_reason(s, target, ALL_TOOLS) is None]
+
+
+def test_new_strategies_are_validated_names() -> None:
+    for name in ("static-pie", "musl-static", "zig-static"):
+        assert strategy_named(name).name == name
+    with pytest.raises(UsageError):
+        strategy_named("zig cc -target x86_64-linux-musl")
+
+
+def test_host_build_tries_every_rung_but_static_pie() -> None:
+    assert _applying(HOST) == [
+        "plain",
+        "netgo",
+        "cgo-off",
+        "external-static",
+        "musl-static",
+        "zig-static",
+    ]
+    assert skip_reason(STATIC_PIE, HOST, ALL_TOOLS) == "only for -buildmode=pie"
+
+
+def test_pie_build_tries_only_static_pie_and_says_why() -> None:
+    assert _applying(PIE) == ["static-pie"]
+    for strategy in (PLAIN, NETGO, CGO_OFF):
+        assert "go's own link of a PIE" in (skip_reason(strategy, PIE, ALL_TOOLS) or "")
+    assert "non-PIE" in (skip_reason(EXTERNAL_STATIC, PIE, ALL_TOOLS) or "")
+
+
+def test_forced_strategy_ignores_the_ladder_shape_but_not_missing_tools() -> None:
+    assert skip_reason(STATIC_PIE, HOST, ALL_TOOLS, forced=True) is None
+    assert skip_reason(PLAIN, PIE, ALL_TOOLS, forced=True) is None
+    assert "apt-get install musl-tools" in (
+        skip_reason(MUSL_STATIC, HOST, NO_TOOLS, forced=True) or ""
+    )
+
+
+def test_cross_cgo_goes_to_zig_only() -> None:
+    assert _applying(ARM64) == ["plain", "netgo", "cgo-off", "zig-static"]
+    assert "not this host's" in (skip_reason(EXTERNAL_STATIC, ARM64, ALL_TOOLS) or "")
+    assert "GOARCH=arm64" in (skip_reason(MUSL_STATIC, ARM64, ALL_TOOLS) or "")
+
+
+def test_users_own_cross_compiler_keeps_external_static() -> None:
+    own = Target(goos="linux", goarch="arm64", pie=False, cross=True, own_cc=True)
+    assert skip_reason(EXTERNAL_STATIC, own, ALL_TOOLS) is None
+
+
+def test_missing_toolchains_say_what_to_install() -> None:
+    assert "apt-get install musl-tools" in (skip_reason(MUSL_STATIC, HOST, NO_TOOLS) or "")
+    assert "pip install ziglang" in (skip_reason(ZIG_STATIC, HOST, NO_TOOLS) or "")
+    no_libc = fixed_toolchains(musl_gcc=None, zig=None, glibc_static=False)
+    reason = skip_reason(EXTERNAL_STATIC, HOST, no_libc) or ""
+    assert "libc.a" in reason and "musl-tools" in reason and "ziglang" in reason
+    assert musl_alternatives(LADDER, HOST, NO_TOOLS) == ()
+    assert musl_alternatives(LADDER, HOST, ALL_TOOLS) == (MUSL_STATIC, ZIG_STATIC)
+
+
+def test_zig_needs_a_known_target() -> None:
+    mips = Target(goos="linux", goarch="mips64le", pie=False, cross=True, own_cc=False)
+    assert "no zig target" in (skip_reason(ZIG_STATIC, mips, ALL_TOOLS) or "")
+    freebsd = Target(goos="freebsd", goarch="amd64", pie=False, cross=True, own_cc=False)
+    assert "linux only" in (skip_reason(ZIG_STATIC, freebsd, ALL_TOOLS) or "")
+
+
+def test_zig_cc_is_built_from_what_is_installed_for_the_target() -> None:
+    env = toolchain_env(ZIG_STATIC, ARM64, ALL_TOOLS)
+    assert env["CC"].endswith("-m ziglang cc -target aarch64-linux-musl")
+    assert env["CXX"].endswith("-m ziglang c++ -target aarch64-linux-musl")
+    assert toolchain_env(MUSL_STATIC, HOST, ALL_TOOLS) == {"CC": "/usr/bin/musl-gcc"}
+    assert toolchain_env(EXTERNAL_STATIC, HOST, ALL_TOOLS) == {}
+
+
+def _goenv(goarch: str = "amd64", goflags: str = "", cc: str = "gcc") -> GoEnv:
+    return GoEnv("linux", goarch, "go1.26", cc, True, "", goflags)
+
+
+def test_target_reads_buildmode_from_flags_or_goflags() -> None:
+    assert target_of(_goenv(), parse_build_args(["-buildmode=pie", "."])).pie
+    assert target_of(_goenv(goflags="-buildmode=pie"), parse_build_args(["."])).pie
+    # The command line wins over GOFLAGS, as in go.
+    assert not target_of(
+        _goenv(goflags="-buildmode=pie"), parse_build_args(["-buildmode=exe", "."])
+    ).pie
+    assert target_of(_goenv(cc="aarch64-linux-gnu-gcc"), parse_build_args([])).own_cc
+    assert not target_of(_goenv(cc="gcc"), parse_build_args([])).own_cc
+
+
+def test_static_pie_sets_buildmode_pie_once() -> None:
+    argv = apply_overlay(
+        parse_build_args(["-buildmode=exe", "-o", "x", "."]), "", STATIC_PIE.overlay, "out"
+    )
+    assert [a for a in argv if a.startswith("-buildmode")] == ["-buildmode=pie"]
+    assert "-ldflags=-linkmode=external -extldflags -static-pie" in argv
+
+
+@pytest.mark.parametrize(
+    ("goos", "words"),
+    [("windows", "PE (Windows)"), ("darwin", "Mach-O (macOS)"), ("js", "WebAssembly")],
+)
+def test_non_elf_message_names_the_format(goos: str, words: str) -> None:
+    message = non_elf_message(goos)
+    assert f"GOOS={goos} produces {words} binaries" in message
+    assert "static verification does not apply" in message
