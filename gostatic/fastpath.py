@@ -173,6 +173,8 @@ def up_to_date(request: BuildRequest) -> tuple[BuildReport | None, Prebuilt | No
     if (options.strategy not in (None, stamp.strategy)) or (options.strict and stamp.hazards):
         return None, None
     strategy = strategy_named(stamp.strategy)
+    if strategy.toolchain is not None:
+        return None, None  # its CC comes from detection on the full path, never from a file
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
     argv = ("build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin)))
