@@ -13,6 +13,7 @@ from gostatic.goflags import takes_next_argument
 
 if TYPE_CHECKING:
     from gostatic.results import BuildReport, BuildRequest
+    from gostatic.smoke import SmokeResult
 
 # gostatic's own build options; everything else belongs to go build.
 _OWN_BOOL = {
@@ -63,6 +64,7 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int
 
 
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+    from gostatic.errors import EXIT_FAILED, EXIT_OK
     from gostatic.fastpath import up_to_date
     from gostatic.goflags import parse_build_args
     from gostatic.report.build import BuildTextReporter, build_to_json, write_json
@@ -95,39 +97,25 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
 
         report = build(request, reporter.progress, prebuilt)
     reporter.summary(report)
-    document = build_to_json(report)
     status = report.exit_status
-    if smoke:
-        status = _smoke(report, request, program_args, document, quiet=options.quiet, now=status)
+    smoke_runs = _smoke(report, request, program_args, options.quiet) if smoke else None
+    if status == EXIT_OK and smoke_runs and any(run.failed for run in smoke_runs.values()):
+        status = EXIT_FAILED
     if options.json:
-        write_json(document, sys.stdout)
+        write_json(build_to_json(report, smoke_runs), sys.stdout)
     return status
 
 
 def _smoke(
-    report: BuildReport,
-    request: BuildRequest,
-    program_args: list[str],
-    document: dict[str, object],
-    quiet: bool,
-    now: int,
-) -> int:
-    """Run each static output in an empty root; a failed run turns success into status 1."""
-    from gostatic.errors import EXIT_FAILED, EXIT_OK
-    from gostatic.report.smoke import smoke_to_json, write_smoke_text
+    report: BuildReport, request: BuildRequest, program_args: list[str], quiet: bool
+) -> dict[str, SmokeResult]:
+    """Run each static output in an empty root, telling each run on stderr."""
+    from gostatic.report.smoke import write_smoke_text
     from gostatic.smoke import smoke_outputs
 
     base = request.cwd / (request.go_args.workdir or ".")
     built = [r for r in report.results if r.static]
     runs = smoke_outputs([r.output for r in built], base, program_args, request.env)
-    by_package = {r.package: run for r, run in zip(built, runs, strict=True)}
-    results = document["results"]
-    assert isinstance(results, list)
-    for entry in results:
-        run = by_package.get(entry["package"])
-        entry["smoke"] = None if run is None else smoke_to_json(run)
     for result, run in zip(built, runs, strict=True):
         write_smoke_text(result.package, run, sys.stderr, quiet)
-    if now == EXIT_OK and any(run.failed for run in runs):
-        return EXIT_FAILED
-    return now
+    return {r.package: run for r, run in zip(built, runs, strict=True)}

@@ -7,18 +7,29 @@ commands people read interactively.
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TextIO
 
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
+
+if TYPE_CHECKING:
+    from gostatic.smoke import SmokeResult
 
 JSON_VERSION = 1
 
 
-def build_to_json(report: BuildReport) -> dict[str, object]:
-    return {
-        "version": JSON_VERSION,
-        "results": [_result_to_json(r) for r in report.results],
-    }
+def build_to_json(
+    report: BuildReport, smoke: Mapping[str, SmokeResult] | None = None
+) -> dict[str, object]:
+    """The design's document; with ``smoke`` (--smoke) each result also gets its run."""
+    results = [_result_to_json(r) for r in report.results]
+    if smoke is not None:
+        from gostatic.report.smoke import smoke_to_json
+
+        for entry, result in zip(results, report.results, strict=True):
+            run = smoke.get(result.package)
+            entry["smoke"] = None if run is None else smoke_to_json(run)
+    return {"version": JSON_VERSION, "results": results}
 
 
 def _result_to_json(result: PackageResult) -> dict[str, object]:
