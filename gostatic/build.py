@@ -363,9 +363,13 @@ class Builder:
                     attempts=tuple(ladder.attempts),
                     go_error=built.stderr,
                 )
-            self._record(ladder, Attempt(strategy.name, "build-failed", built.first_error_line))
+            said = built.stderr
+            self._record(
+                ladder, Attempt(strategy.name, "build-failed", built.first_error_line, said)
+            )
             return None
         ladder.compiled = True
+        said = built.stderr
 
         build_id = go_build_id(stage_bin)
         if stamp is not None and stamp.strategy == strategy.name and stamp.build_id == build_id:
@@ -375,17 +379,19 @@ class Builder:
             verified = None
             facts = _inspect(stage_bin)
             if not facts.is_static:
-                self._record(ladder, Attempt(strategy.name, "dynamic", _describe_dynamic(facts)))
+                self._record(
+                    ladder, Attempt(strategy.name, "dynamic", _describe_dynamic(facts), said)
+                )
                 return None
             hazards = tuple((h.kind, h.detail) for h in facts.hazards)
         rejection = self._rejection(hazards)
         if rejection is not None:
-            self._record(ladder, Attempt(strategy.name, "static", rejection))
+            self._record(ladder, Attempt(strategy.name, "static", rejection, said))
             return None
         candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards)
         if verified is None and self._set_aside_for_musl(ladder, strategy, candidate):
             return None
-        self._record(ladder, Attempt(strategy.name, "static", STATIC_DETAIL))
+        self._record(ladder, Attempt(strategy.name, "static", STATIC_DETAIL, said))
         return self._accept(ladder, candidate, verified)
 
     def _accept(

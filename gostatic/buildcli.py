@@ -90,7 +90,9 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     if options.strategy is not None:
         strategy_named(options.strategy)  # a bad name is a usage error before any build
     request = BuildRequest(parse_build_args(go_argv), options, env, cwd)
-    reporter = BuildTextReporter(sys.stderr, quiet=options.quiet)
+    go_args = request.go_args
+    echo_go = go_args.has("v") or go_args.has("x")
+    reporter = BuildTextReporter(sys.stderr, quiet=options.quiet, echo_go=echo_go)
     report, prebuilt = up_to_date(request)
     if report is None:
         from gostatic.build import build  # the full path: go env, go list -deps, the ladder

@@ -5,7 +5,7 @@ Makefile target."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +44,9 @@ class Attempt:
     strategy: str
     outcome: Outcome
     detail: str
+    # What go printed on stderr for this attempt: shown when the user asked go to talk
+    # (-v, -x); not part of the JSON contract.
+    go_output: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -292,3 +292,14 @@ def test_ctrl_c_exits_130_and_leaves_no_file(
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(os.listdir(seed)) == ["cgo", "fmt", "go.mod", "log-syslog"]
+
+
+def test_go_verbose_flags_still_show_gos_own_output(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    quiet = run_gostatic(["build", "-o", "app", "./fmt"], seed, gostatic_env)
+    assert "WORK=" not in quiet.stderr
+    (seed / "app").unlink()
+    loud = run_gostatic(["build", "-x", "-o", "app2", "./fmt"], seed, gostatic_env)
+    assert loud.returncode == 0, loud.stderr
+    assert "WORK=" in loud.stderr  # go build -x prints its work directory and commands

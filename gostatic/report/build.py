@@ -54,15 +54,18 @@ def write_json(document: dict[str, object], out: TextIO) -> None:
 class BuildTextReporter:
     """Progress and outcome lines on stderr, in the `tool: subject: message` form of go's own."""
 
-    def __init__(self, err: TextIO, quiet: bool) -> None:
+    def __init__(self, err: TextIO, quiet: bool, echo_go: bool = False) -> None:
         self.err = err
         self.quiet = quiet
+        self.echo_go = echo_go  # the user passed -v or -x: go's own chatter is wanted
 
     def _say(self, line: str) -> None:
         self.err.write(f"gostatic: {line}\n")
         self.err.flush()
 
     def progress(self, package: str, attempt: Attempt) -> None:
+        if self.echo_go and attempt.go_output:
+            self.err.write(attempt.go_output)
         # The winning attempt is told in the summary line; the others as they happen.
         if self.quiet or (attempt.outcome == "static" and attempt.detail == STATIC_DETAIL):
             return
