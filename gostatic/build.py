@@ -18,8 +18,8 @@ from gostatic.atomic import install
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
-from gostatic.fastpath import Plan, Prebuilt, project_identity, request_plan_file, write_plan
-from gostatic.gocmd import GoEnv, GoResult, go_env, run_go
+from gostatic.fastpath import Plan, project_identity, request_plan_file, write_plan
+from gostatic.gocmd import GoEnv, GoSession, go_env
 from gostatic.goflags import apply_overlay, overlay_env
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
@@ -106,13 +106,13 @@ class Builder:
         self,
         request: BuildRequest,
         progress: ProgressFn = no_progress,
-        prebuilt: Prebuilt | None = None,
+        session: GoSession | None = None,
     ) -> None:
         self.request = request
         self.progress = progress
-        self.prebuilt = prebuilt
+        self.session = session if session is not None else GoSession()
         self.base = request.cwd / (request.go_args.workdir or ".")
-        self.goenv: GoEnv = go_env(request.env, request.cwd)
+        self.goenv: GoEnv = go_env(request.env, request.cwd, self.session)
         if self.goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(self.goenv.goos))
         self.target = target_of(self.goenv, request.go_args)
@@ -154,7 +154,9 @@ class Builder:
     def _run(self, stage_root: Path) -> BuildReport:
         self.stage_root = stage_root
         args = self.request.go_args
-        self.graph: PackageGraph = load_packages(args, self._listing_env(), self.request.cwd)
+        self.graph: PackageGraph = load_packages(
+            args, self._listing_env(), self.request.cwd, session=self.session
+        )
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
@@ -191,6 +193,7 @@ class Builder:
             name=exe_name(pkg, self.request.go_args.packages, self.goenv.goexe),
             goflags=self.goenv.goflags,
             project=project_identity(self.project.path),
+            dir=pkg.dir,
         )
         write_plan(path, plan)
 
@@ -216,7 +219,7 @@ class Builder:
             self.request.go_args, self.goenv.goflags, strategy_named("plain").overlay, None
         )
         targets = [p.import_path for p in packages if p.import_path]
-        result = run_go(
+        result = self.session.run(
             ["build", *argv, *targets], env=self.request.env, cwd=self.request.cwd, check=False
         )
         return None if result.ok else result.stderr
@@ -347,8 +350,11 @@ class Builder:
         ladder.seen[signature] = strategy.name
 
         stage_bin.parent.mkdir(parents=True, exist_ok=True)
-        built = self._go_build(
-            ("build", *argv, *self._package_args(ladder.pkg)), strategy.overlay.env, env
+        built = self.session.run(
+            ["build", *argv, *self._package_args(ladder.pkg)],
+            env=env,
+            cwd=req.cwd,
+            check=False,
         )
         if not built.ok:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
@@ -411,16 +417,6 @@ class Builder:
             attempts=tuple(ladder.attempts),
             up_to_date=not wrote,
         )
-
-    def _go_build(
-        self, args: tuple[str, ...], overlay: tuple[tuple[str, str], ...], env: Mapping[str, str]
-    ) -> GoResult:
-        """Run a go build, unless the fast path just ran exactly this one."""
-        done = self.prebuilt
-        if done is not None and done.args == args and done.env == overlay:
-            self.prebuilt = None
-            return done.result
-        return run_go(args, env=env, cwd=self.request.cwd, check=False)
 
     def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:
         """Why a static binary is still not taken, or None to take it."""
@@ -519,14 +515,14 @@ def _describe_dynamic(facts: ElfFacts) -> str:
 
 
 def build(
-    request: BuildRequest, progress: ProgressFn = no_progress, prebuilt: Prebuilt | None = None
+    request: BuildRequest, progress: ProgressFn = no_progress, session: GoSession | None = None
 ) -> BuildReport:
     """Build every main package named by the request; raise only for errors that stop all.
 
-    ``prebuilt`` is a `go build` the fast path already ran for this request (see
-    gostatic.fastpath); the ladder uses its result instead of running it again.
+    ``session`` carries the go commands the fast path already ran or started (see
+    gostatic.fastpath), so that none of them runs twice.
     """
     try:
-        return Builder(request, progress, prebuilt).run()
+        return Builder(request, progress, session).run()
     except OSError as exc:
         raise GostaticError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None

@@ -66,6 +66,7 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     from gostatic.errors import EXIT_FAILED, EXIT_OK
     from gostatic.fastpath import up_to_date
+    from gostatic.gocmd import GoSession
     from gostatic.goflags import parse_build_args
     from gostatic.report.build import BuildTextReporter, build_to_json, write_json
     from gostatic.results import BuildOptions, BuildRequest
@@ -93,11 +94,15 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     go_args = request.go_args
     echo_go = go_args.has("v") or go_args.has("x")
     reporter = BuildTextReporter(sys.stderr, quiet=options.quiet, echo_go=echo_go)
-    report, prebuilt = up_to_date(request)
-    if report is None:
-        from gostatic.build import build  # the full path: go env, go list -deps, the ladder
+    session = GoSession()
+    try:
+        report = up_to_date(request, session)
+        if report is None:
+            from gostatic.build import build  # the full path: go env, go list -deps, ladder
 
-        report = build(request, reporter.progress, prebuilt)
+            report = build(request, reporter.progress, session)
+    finally:
+        session.close()
     reporter.summary(report)
     status = report.exit_status
     smoke_runs = _smoke(report, request, program_args, options.quiet) if smoke else None

@@ -16,12 +16,14 @@ like every file in the cache (bad JSON or an unknown strategy name means "no pla
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from gostatic.gocmd import GoResult, run_go
+from gostatic.gocmd import GoSession
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.results import Attempt, BuildReport, BuildRequest, PackageResult
@@ -70,7 +72,16 @@ def plan_file(
 class Plan:
     """What the full path learned about a single-package command line."""
 
-    __slots__ = ("goflags", "name", "output", "package", "package_args", "project", "stage_key")
+    __slots__ = (
+        "dir",
+        "goflags",
+        "name",
+        "output",
+        "package",
+        "package_args",
+        "project",
+        "stage_key",
+    )
 
     def __init__(
         self,
@@ -81,7 +92,9 @@ class Plan:
         name: str,
         goflags: str,
         project: tuple[str, object],
+        dir: str,
     ) -> None:
+        self.dir = dir  # the package's source directory
         self.package = package
         self.package_args = package_args
         self.output = output
@@ -117,6 +130,7 @@ def read_plan(path: Path) -> Plan | None:
             name=str(raw["name"]),
             goflags=str(raw["goflags"]),
             project=(str(project[0]), project[1]),
+            dir=str(raw["dir"]),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
@@ -136,17 +150,6 @@ def write_plan(path: Path, plan: Plan) -> None:
         pass  # a plan only saves time; the cache's own warnings cover an unwritable dir
 
 
-class Prebuilt:
-    """A `go build` the fast path already ran; the ladder reuses it for the same command."""
-
-    __slots__ = ("args", "env", "result")
-
-    def __init__(self, args: tuple[str, ...], env: tuple[tuple[str, str], ...], result: GoResult):
-        self.args = args
-        self.env = env
-        self.result = result
-
-
 def request_plan_file(request: BuildRequest, cache_root: Path) -> Path | None:
     options = request.options
     if options.no_cache or options.pin:
@@ -155,9 +158,13 @@ def request_plan_file(request: BuildRequest, cache_root: Path) -> Path | None:
     return plan_file(request.go_args, request.env, request.cwd, options_key, cache_root)
 
 
-def up_to_date(request: BuildRequest) -> tuple[BuildReport | None, Prebuilt | None]:
-    """(report, None) when the plan's binary is proved unchanged; else (None, the build go
-    ran, if any, so the full path can reuse it instead of running it again)."""
+def up_to_date(request: BuildRequest, session: GoSession) -> BuildReport | None:
+    """The report of an up-to-date build, or None for the full path.
+
+    Whatever go ran or started here stays in ``session`` for the full path: the build
+    itself, and, when the package's sources are newer than the last proof (a rebuild is
+    likely), go env and go list, started to run while go build links.
+    """
     options = request.options
     cache_root = cache_dir(
         request.env, request.cwd / options.cache_dir if options.cache_dir else None
@@ -165,29 +172,29 @@ def up_to_date(request: BuildRequest) -> tuple[BuildReport | None, Prebuilt | No
     path = request_plan_file(request, cache_root)
     plan = read_plan(path) if path is not None else None
     if plan is None or file_id(Path(plan.project[0])) != _as_id(plan.project[1]):
-        return None, None
+        return None
     stage = Stage(cache_root / STAGE_DIR, plan.stage_key)
     stamp = stage.read_stamp()
     if stamp is None or not is_strategy_name(stamp.strategy):
-        return None, None
+        return None
     if (options.strategy not in (None, stamp.strategy)) or (options.strict and stamp.hazards):
-        return None, None
+        return None
     strategy = strategy_named(stamp.strategy)
     if strategy.toolchain is not None:
-        return None, None  # its CC comes from detection on the full path, never from a file
+        return None  # its CC comes from detection on the full path, never from a file
+    if _sources_changed_since(plan.dir, stage.stamped_at()):
+        _start_full_path_early(request, session)
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
-    argv = ("build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin)))
+    argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin))]
     argv += plan.package_args
-    built = run_go(
-        argv, env=overlay_env(request.env, strategy.overlay), cwd=request.cwd, check=False
-    )
-    prebuilt = Prebuilt(argv, strategy.overlay.env, built)
+    env = overlay_env(request.env, strategy.overlay)
+    built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok or go_build_id(stage_bin) != stamp.build_id:
-        return None, prebuilt
+        return None
     output = request.cwd / (args.workdir or ".") / plan.output if plan.output else None
     if output is not None and file_id(output) != stamp.output:
-        return None, prebuilt
+        return None
     attempt = Attempt(strategy.name, "static", "up to date: proved static by an earlier build")
     result = PackageResult(
         package=plan.package,
@@ -198,7 +205,34 @@ def up_to_date(request: BuildRequest) -> tuple[BuildReport | None, Prebuilt | No
         attempts=(attempt,),
         up_to_date=True,
     )
-    return BuildReport((result,)), None
+    return BuildReport((result,))
+
+
+def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
+    """Whether a .go file of the package is newer than the last proof: only a hint for
+    starting work early (a changed dependency is caught by the build ID all the same)."""
+    if stamped_at is None:
+        return True
+    try:
+        with os.scandir(directory) as entries:
+            return any(
+                e.name.endswith(".go") and e.stat().st_mtime_ns > stamped_at for e in entries
+            )
+    except OSError:
+        return True
+
+
+def _start_full_path_early(request: BuildRequest, session: GoSession) -> None:
+    """Start what the full path will need first, while the fast path's go build runs:
+    go env and go list (as gostatic.build asks them), and the ELF reader's import."""
+    from gostatic.gocmd import ENV_ARGS
+    from gostatic.packages import list_args
+
+    session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+    session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
+    # pyelftools takes ~50 ms to import; a thread does it while go links. Not a daemon:
+    # an import must not be cut off at interpreter exit.
+    threading.Thread(target=importlib.import_module, args=("gostatic.elf",)).start()
 
 
 def _as_id(raw: object) -> tuple[int, int, int] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,64 @@ def find_go(env: Mapping[str, str]) -> str:
     return found
 
 
+def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Running:
+    """Start ``go ARGS``: the one place a go process is created."""
+    exe = find_go(env)
+    try:
+        proc = subprocess.Popen(
+            [exe, *args],
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise GoNotFoundError(f"cannot run {exe}: {exc.strerror or exc}") from None
+    return _Running(tuple(args), proc)
+
+
+class _Running:
+    """A go process whose output is being collected."""
+
+    def __init__(self, args: tuple[str, ...], proc: subprocess.Popen[str]) -> None:
+        self.args = args
+        self.proc = proc
+        self._result: GoResult | None = None
+        self._reader: threading.Thread | None = None
+
+    def in_background(self) -> None:
+        """Drain the pipes on a thread, so a large output never stalls go meanwhile."""
+        self._reader = threading.Thread(target=self._collect, daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        out, err = self.proc.communicate()
+        self._result = GoResult(self.args, self.proc.returncode, out, err)
+
+    def result(self) -> GoResult:
+        if self._reader is not None:
+            self._reader.join()
+        elif self._result is None:
+            self._collect()
+        assert self._result is not None
+        return self._result
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.result()
+
+
+def _checked(result: GoResult, check: bool) -> GoResult:
+    if check and not result.ok:
+        first = next((ln for ln in result.stderr.splitlines() if ln.strip()), "no message")
+        raise GoCommandError(f"go {result.args[0]} failed: {first}")
+    return result
+
+
 def run_go(
     args: Sequence[str],
     *,
@@ -59,25 +118,52 @@ def run_go(
     With ``check``, a non-zero exit becomes :class:`GoCommandError` carrying go's
     first error line; without it the caller reads ``returncode`` and ``stderr``.
     """
-    exe = find_go(env)
-    try:
-        proc = subprocess.run(
-            [exe, *args],
-            env=dict(env),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            check=False,
-        )
-    except OSError as exc:
-        raise GoNotFoundError(f"cannot run {exe}: {exc.strerror or exc}") from None
-    result = GoResult(tuple(args), proc.returncode, proc.stdout, proc.stderr)
-    if check and not result.ok:
-        first = next((ln for ln in result.stderr.splitlines() if ln.strip()), "no message")
-        raise GoCommandError(f"go {args[0]} failed: {first}")
-    return result
+    return _checked(_spawn(args, env, cwd).result(), check)
+
+
+_Key = tuple[tuple[str, ...], tuple[tuple[str, str], ...], str]
+
+
+class GoSession:
+    """The go commands of one gostatic run, each run at most once.
+
+    A command can be started ahead of need (:meth:`start`), so that go list runs while go
+    build links; :meth:`run` then hands back that process's result, or the result of the
+    same command run earlier in this session, instead of running it again.
+    """
+
+    def __init__(self) -> None:
+        self._started: dict[_Key, _Running] = {}
+
+    @staticmethod
+    def _key(args: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Key:
+        return (tuple(args), tuple(sorted(env.items())), str(cwd))
+
+    def start(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None) -> None:
+        key = self._key(args, env, cwd)
+        if key not in self._started:
+            running = _spawn(args, env, cwd)
+            running.in_background()
+            self._started[key] = running
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        check: bool = True,
+    ) -> GoResult:
+        key = self._key(args, env, cwd)
+        running = self._started.get(key)
+        if running is None:
+            running = self._started[key] = _spawn(args, env, cwd)
+        return _checked(running.result(), check)
+
+    def close(self) -> None:
+        """Stop what was started ahead of need and never asked for."""
+        for running in self._started.values():
+            running.cancel()
 
 
 @dataclass(frozen=True)
@@ -96,8 +182,14 @@ class GoEnv:
 _ENV_KEYS = ("GOOS", "GOARCH", "GOVERSION", "CC", "CGO_ENABLED", "GOEXE", "GOFLAGS")
 
 
-def go_env(env: Mapping[str, str], cwd: Path | None = None) -> GoEnv:
-    result = run_go(["env", "-json", *_ENV_KEYS], env=env, cwd=cwd)
+ENV_ARGS = ("env", "-json", *_ENV_KEYS)
+
+
+def go_env(
+    env: Mapping[str, str], cwd: Path | None = None, session: GoSession | None = None
+) -> GoEnv:
+    runner = session.run if session is not None else run_go
+    result = runner(ENV_ARGS, env=env, cwd=cwd)
     try:
         values = json.loads(result.stdout)
     except json.JSONDecodeError:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.gocmd import run_go
+from gostatic.gocmd import GoSession, run_go
 from gostatic.goflags import GoBuildArgs
 
 COMMAND_LINE_ARGUMENTS = "command-line-arguments"
@@ -64,8 +64,23 @@ _FIELDS = "ImportPath,Name,Dir,Module,Error"
 _GRAPH_FIELDS = _FIELDS + ",DepOnly,Imports,CgoFiles,Standard"
 
 
+def list_args(args: GoBuildArgs, *, deps: bool = True) -> list[str]:
+    """The `go list` command line that resolves the same packages as the build."""
+    flags = args.list_flags()
+    # go rejects -C anywhere but first.
+    first = [f for f in flags if f.startswith("-C=")]
+    rest = [f for f in flags if not f.startswith("-C=")]
+    mode = ["-deps", f"-json={_GRAPH_FIELDS}"] if deps else [f"-json={_FIELDS}"]
+    return ["list", *first, "-e", *mode, *rest, "--", *args.packages]
+
+
 def load_packages(
-    args: GoBuildArgs, env: Mapping[str, str], cwd: Path | None, *, deps: bool = True
+    args: GoBuildArgs,
+    env: Mapping[str, str],
+    cwd: Path | None,
+    *,
+    deps: bool = True,
+    session: GoSession | None = None,
 ) -> PackageGraph:
     """One `go list` with the build's own flags, so tags, GOFLAGS, GOOS/GOARCH and
     CGO_ENABLED select the same files as the build will.
@@ -74,17 +89,8 @@ def load_packages(
     two; on a net/http program, 186 packages, it costs ~6 ms more than listing only the
     named packages).
     """
-    flags = args.list_flags()
-    # go rejects -C anywhere but first.
-    first = [f for f in flags if f.startswith("-C=")]
-    rest = [f for f in flags if not f.startswith("-C=")]
-    mode = ["-deps", f"-json={_GRAPH_FIELDS}"] if deps else [f"-json={_FIELDS}"]
-    result = run_go(
-        ["list", *first, "-e", *mode, *rest, "--", *args.packages],
-        env=env,
-        cwd=cwd,
-        check=False,
-    )
+    runner = session.run if session is not None else run_go
+    result = runner(list_args(args, deps=deps), env=env, cwd=cwd, check=False)
     if not result.ok:
         # Bad patterns or a broken go.mod: go's own words, as go build would print them.
         raise GoCommandError(result.stderr.strip() or "go list failed")

@@ -74,6 +74,11 @@ class Stage:
     def binary(self, strategy: str, name: str) -> Path:
         return self.dir / strategy / name
 
+    def stamped_at(self) -> int | None:
+        """When the stamp was last written (ns), or None without one."""
+        found = file_id(self._stamp)
+        return found[2] if found is not None else None
+
     def read_stamp(self) -> Stamp | None:
         """The stamp, or None if missing or not of the expected shape (it is untrusted)."""
         try:
