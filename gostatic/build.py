@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -495,7 +495,7 @@ class Builder:
             install(stage_bin, output_path)
         if new.build_id:
             output_id = file_id(output_path) if output_path is not None else None
-            ladder.stage.write_stamp(replace(new, output=output_id))
+            ladder.stage.write_stamp(new._replace(output=output_id))
         return True
 
 

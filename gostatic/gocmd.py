@@ -11,14 +11,13 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gostatic.errors import GoCommandError, GoNotFoundError
 
 
-@dataclass(frozen=True)
-class GoResult:
+class GoResult(NamedTuple):
     args: tuple[str, ...]
     returncode: int
     stdout: str
@@ -166,8 +165,7 @@ class GoSession:
             running.cancel()
 
 
-@dataclass(frozen=True)
-class GoEnv:
+class GoEnv(NamedTuple):
     """The facts about the toolchain that decide a build, asked once per run."""
 
     goos: str

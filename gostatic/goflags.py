@@ -8,7 +8,7 @@ so a wrapper that simply appends its own flags silently drops the user's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gostatic.errors import UsageError
 
@@ -42,8 +42,7 @@ _LINK_VALUE_FLAGS = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class GoFlag:
+class GoFlag(NamedTuple):
     """One `go build` flag as given; ``value`` is None for a bare boolean flag."""
 
     name: str
@@ -53,8 +52,7 @@ class GoFlag:
         return f"-{self.name}" if self.value is None else f"-{self.name}={self.value}"
 
 
-@dataclass(frozen=True)
-class GoBuildArgs:
+class GoBuildArgs(NamedTuple):
     """A `go build` command line split the way `go` splits it."""
 
     flags: tuple[GoFlag, ...]
@@ -256,8 +254,7 @@ def _split_pattern(value: str) -> tuple[str, str]:
     return pattern + "=", rest
 
 
-@dataclass(frozen=True)
-class Overlay:
+class Overlay(NamedTuple):
     """What a strategy adds to a build: tags, linker settings and environment."""
 
     tags: tuple[str, ...] = ()

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 FileId = tuple[int, int, int]  # inode, size, mtime_ns: changes whenever gostatic writes a file
 
@@ -53,8 +53,7 @@ def go_build_id(path: Path) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """What the last run proved: this stage binary is static, this output is a copy of it."""
 
     strategy: str

@@ -6,8 +6,7 @@ project file); names never turn into raw flags, so a tampered cache cannot injec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from gostatic.errors import UsageError
 from gostatic.goflags import Overlay
@@ -19,8 +18,7 @@ _PURE_GO_TAGS = ("netgo", "osusergo")
 Toolchain = Literal["musl-gcc", "zig"]
 
 
-@dataclass(frozen=True)
-class Strategy:
+class Strategy(NamedTuple):
     name: str
     overlay: Overlay
     summary: str

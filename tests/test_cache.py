@@ -102,7 +102,7 @@ def test_key_holds_what_decides_the_answer() -> None:
 
 
 def test_key_takes_tags_and_buildmode_from_goflags_unless_the_command_line_has_them() -> None:
-    goenv = GoEnv(**{**GOENV.__dict__, "goflags": "-tags=x,y -buildmode=exe -trimpath"})
+    goenv = GOENV._replace(goflags="-tags=x,y -buildmode=exe -trimpath")
     assert cache_key(PKG, goenv, parse_build_args(["."])) == key(tags=("x", "y"), buildmode="exe")
     own = parse_build_args(["-tags", "z", "."])
     assert cache_key(PKG, goenv, own) == key(tags=("z",), buildmode="exe")
@@ -112,9 +112,9 @@ def test_keys_differ_by_toolchain_and_cgo() -> None:
     args = parse_build_args(["."])
     base = cache_key(PKG, GOENV, args)
     for change in ({"version": "go1.27.0"}, {"cc": "clang"}, {"goarch": "arm64"}):
-        other = cache_key(PKG, GoEnv(**{**GOENV.__dict__, **change}), args)
+        other = cache_key(PKG, GOENV._replace(**change), args)
         assert other is not None and other != base
-    no_cgo = cache_key(PKG, GoEnv(**{**GOENV.__dict__, "cgo_enabled": False}), args)
+    no_cgo = cache_key(PKG, GOENV._replace(cgo_enabled=False), args)
     assert no_cgo == key(cgo=False)
 
 
