@@ -65,7 +65,7 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int
 
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     from gostatic.errors import EXIT_FAILED, EXIT_OK
-    from gostatic.fastpath import up_to_date
+    from gostatic.fastpath import fast_build
     from gostatic.gocmd import GoSession
     from gostatic.goflags import parse_build_args
     from gostatic.report.build import BuildTextReporter, build_to_json, write_json
@@ -96,7 +96,7 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
     reporter = BuildTextReporter(sys.stderr, quiet=options.quiet, echo_go=echo_go)
     session = GoSession()
     try:
-        report = up_to_date(request, session)
+        report = fast_build(request, session)
         if report is None:
             from gostatic.build import build  # the full path: go env, go list -deps, ladder
 

@@ -1,13 +1,20 @@
-"""The up-to-date fast path: prove an earlier result still holds with one `go build`.
+"""The fast path: one `go build` when an earlier run already settled the command.
 
-A Makefile runs `gostatic build` on every target, most of them already up to date. The
-full path asks go three things (go env, go list -deps, go build). When this exact
-command line, in this directory and environment, already produced a verified static
-binary, a *plan* remembers what go list and go env said. The fast path then runs only
-the build into the package's stage: if go's own up-to-date check leaves the stage binary
-with the build ID the stamp says was proved static, and the output is still the copy
-gostatic installed, nothing has changed. Anything else (no plan, a rebuilt binary, a
-failed build) falls through to the full path, which re-derives every fact.
+A Makefile runs `gostatic build` on every target, most of them up to date, the rest
+usually changed in a way that keeps the same strategy working. The full path asks go
+three things (go env, go list -deps, go build). When this exact command line, in this
+directory and environment, already produced a verified static binary, a *plan* remembers
+what go list and go env said, and the fast path runs only the build, with the strategy
+that worked, into the package's stage:
+
+- if go's up-to-date check leaves the stage binary with the build ID the stamp says was
+  proved static, and the output is still gostatic's copy, nothing has changed;
+- if go relinked, the new binary is read exactly as the full path reads it and, when it is
+  static with no hazard, installed (except for `cgo-off`, whose safety the import graph
+  decides).
+
+Anything else (no plan, a failed build, a dynamic or hazardous binary) falls through to
+the full path, which re-derives every fact.
 
 The plan is only a shortcut to facts that the build ID then confirms; it is untrusted
 like every file in the cache (bad JSON or an unknown strategy name means "no plan").
@@ -26,11 +33,12 @@ from pathlib import Path
 from gostatic.gocmd import GoSession
 from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
 from gostatic.paths import STAGE_DIR, cache_dir
-from gostatic.results import Attempt, BuildReport, BuildRequest, PackageResult
-from gostatic.stage import Stage, file_id, go_build_id
+from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, BuildRequest, PackageResult
+from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import is_strategy_name, strategy_named
 
 PLANS_DIR = "plans"
+UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
 # Patterns whose expansion can change without the command line changing.
 _META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
 # Flags under which go does not (only) build: the full path handles them.
@@ -158,12 +166,15 @@ def request_plan_file(request: BuildRequest, cache_root: Path) -> Path | None:
     return plan_file(request.go_args, request.env, request.cwd, options_key, cache_root)
 
 
-def up_to_date(request: BuildRequest, session: GoSession) -> BuildReport | None:
-    """The report of an up-to-date build, or None for the full path.
+def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
+    """The report of a build that the plan settles, or None for the full path.
 
-    Whatever go ran or started here stays in ``session`` for the full path: the build
-    itself, and, when the package's sources are newer than the last proof (a rebuild is
-    likely), go env and go list, started to run while go build links.
+    Up to date: go's own check leaves the stage binary with the stamped build ID, and the
+    output is still gostatic's copy. Rebuilt: the strategy that worked for this command
+    is run again and its output read as the full path reads it; if it is static with no
+    hazard, it is installed, with no go list and no go env. `cgo-off` is the exception:
+    whether it compiled a stub depends on the import graph, so the full path decides.
+    Whatever go ran here stays in ``session``, so the full path never runs it twice.
     """
     options = request.options
     cache_root = cache_dir(
@@ -182,30 +193,61 @@ def up_to_date(request: BuildRequest, session: GoSession) -> BuildReport | None:
     strategy = strategy_named(stamp.strategy)
     if strategy.toolchain is not None:
         return None  # its CC comes from detection on the full path, never from a file
+    needs_graph = ("CGO_ENABLED", "0") in strategy.overlay.env
     if _sources_changed_since(plan.dir, stage.stamped_at()):
-        _start_full_path_early(request, session)
+        _start_early(request, session, needs_graph)
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin))]
     argv += plan.package_args
     env = overlay_env(request.env, strategy.overlay)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
-    if not built.ok or go_build_id(stage_bin) != stamp.build_id:
-        return None
+    if not built.ok:
+        return None  # the full path tells a compile error from a rung that does not apply
     output = request.cwd / (args.workdir or ".") / plan.output if plan.output else None
-    if output is not None and file_id(output) != stamp.output:
+    build_id = go_build_id(stage_bin)
+    if build_id is None:
         return None
-    attempt = Attempt(strategy.name, "static", "up to date: proved static by an earlier build")
+    if build_id == stamp.build_id:
+        if output is not None and file_id(output) != stamp.output:
+            return None
+        detail, hazards, rebuilt = (
+            "up to date: proved static by an earlier build",
+            stamp.hazards,
+            False,
+        )
+    else:
+        if needs_graph or not _static_without_hazards(stage_bin):
+            return None
+        if output is not None:
+            from gostatic.atomic import install
+
+            install(stage_bin, output)
+        stage.write_stamp(
+            Stamp(strategy.name, build_id, file_id(output) if output is not None else None, ())
+        )
+        detail, hazards, rebuilt = STATIC_DETAIL, (), True
     result = PackageResult(
         package=plan.package,
         output=plan.output,
         strategy=strategy.name,
         static=True,
-        hazards=stamp.hazards,
-        attempts=(attempt,),
-        up_to_date=True,
+        hazards=hazards,
+        attempts=(Attempt(strategy.name, "static", detail, built.stderr),),
+        up_to_date=not rebuilt,
     )
     return BuildReport((result,))
+
+
+def _static_without_hazards(binary: Path) -> bool:
+    from gostatic.elf import inspect_elf
+    from gostatic.errors import ElfError
+
+    try:
+        facts = inspect_elf(binary)
+    except ElfError:
+        return False
+    return facts.is_static and not facts.hazards
 
 
 def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
@@ -222,17 +264,19 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
         return True
 
 
-def _start_full_path_early(request: BuildRequest, session: GoSession) -> None:
-    """Start what the full path will need first, while the fast path's go build runs:
-    go env and go list (as gostatic.build asks them), and the ELF reader's import."""
-    from gostatic.gocmd import ENV_ARGS
-    from gostatic.packages import list_args
-
-    session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-    session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
-    # pyelftools takes ~50 ms to import; a thread does it while go links. Not a daemon:
-    # an import must not be cut off at interpreter exit.
+def _start_early(request: BuildRequest, session: GoSession, needs_graph: bool) -> None:
+    """Start, while the fast path's go build runs, what will be needed after it: the ELF
+    reader's import and, when the full path will have to decide, go env and go list (as
+    gostatic.build asks them)."""
+    # pyelftools takes ~50 ms to import. Not a daemon thread: an import must not be cut
+    # off at interpreter exit.
     threading.Thread(target=importlib.import_module, args=("gostatic.elf",)).start()
+    if needs_graph:
+        from gostatic.gocmd import ENV_ARGS
+        from gostatic.packages import list_args
+
+        session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+        session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
 
 
 def _as_id(raw: object) -> tuple[int, int, int] | None:

@@ -18,6 +18,7 @@ from tests.support import (
     assert_static_by_readelf,
     requires_go,
     run_gostatic,
+    run_in_empty_root,
     write_module,
 )
 
@@ -68,8 +69,8 @@ def test_an_up_to_date_build_runs_go_once_and_touches_nothing(
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
 
 
-def test_a_source_change_reuses_the_fast_paths_build(
-    module: Path, counted: tuple[dict[str, str], Path]
+def test_a_change_that_keeps_the_strategy_costs_one_go_build(
+    module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path]
 ) -> None:
     env, log = counted
     build(module, env)
@@ -78,10 +79,28 @@ def test_a_source_change_reuses_the_fast_paths_build(
     source.write_text(SEED_SYSLOG.replace("Hello %d!", "Hello again %d!"))
 
     result = build(module, env)
-    # go env and go list re-derive the facts; the build itself is not run twice.
-    assert sorted(go_calls(log)) == ["build", "env", "list"]
+    # The strategy that worked is run again and its new binary read as the ladder reads
+    # it: no go env, no go list.
+    assert go_calls(log) == ["build"]
     assert result["strategy"] == "netgo"
-    assert_static_by_readelf(module / "bin" / "logger")
+    binary = module / "bin" / "logger"
+    assert_static_by_readelf(binary)
+    proc = run_in_empty_root(binary, tmp_path / "root")
+    assert "Hello again 42!" in proc.stdout + proc.stderr
+
+
+def test_a_cgo_off_rebuild_asks_the_import_graph(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # Whether CGO_ENABLED=0 compiled a stub only the graph can tell: the full path decides.
+    env, log = counted
+    build(module, env, "--strategy", "cgo-off")
+    go_calls(log)
+    source = module / "cmd" / "logger" / "main.go"
+    source.write_text(SEED_SYSLOG.replace("Hello %d!", "Hello again %d!"))
+    result = build(module, env, "--strategy", "cgo-off")
+    assert sorted(go_calls(log)) == ["build", "env", "list"]  # the build is not run twice
+    assert result["strategy"] == "cgo-off"
 
 
 def test_a_change_that_makes_it_dynamic_is_caught(
