@@ -67,3 +67,12 @@ def install(session: nox.Session) -> None:
         "pytest", "-ra", "tests/test_install.py", *session.posargs,
         env={"GOSTATIC_TEST_INSTALLED": "1"},
     )  # fmt: skip
+
+
+@nox.session(tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """gostatic against plain go build, side by side (not a default session: it times)."""
+    # A regular install, not an editable one: an editable finder adds its own start-up
+    # cost to every run, which users of a wheel do not pay.
+    session.install(".")
+    session.run("python", "benchmarks/bench.py", *session.posargs)

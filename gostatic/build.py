@@ -292,15 +292,7 @@ class Builder:
                 return result
         if ladder.fallback is not None:
             return self._accept(ladder, ladder.fallback, None)
-        return PackageResult(
-            package=ladder.pkg.import_path,
-            output=ladder.output,
-            strategy=None,
-            static=False,
-            hazards=(),
-            attempts=tuple(ladder.attempts),
-            go_error=None,
-        )
+        return _not_static(ladder)
 
     def _cgo_analysis(self, pkg: ListedPackage) -> CgoAnalysis:
         if pkg.import_path not in self._cgo:
@@ -360,15 +352,7 @@ class Builder:
             if not ladder.compiled and not _STRATEGY_FAILURE.search(built.stderr):
                 attempt = Attempt(strategy.name, "build-failed", built.first_error_line)
                 self._record(ladder, attempt)
-                return PackageResult(
-                    package=ladder.pkg.import_path,
-                    output=ladder.output,
-                    strategy=None,
-                    static=False,
-                    hazards=(),
-                    attempts=tuple(ladder.attempts),
-                    go_error=built.stderr,
-                )
+                return _not_static(ladder, go_error=built.stderr)
             said = built.stderr
             self._record(
                 ladder, Attempt(strategy.name, "build-failed", built.first_error_line, said)
@@ -386,7 +370,8 @@ class Builder:
             facts = _inspect(stage_bin)
             if not facts.is_static:
                 self._record(
-                    ladder, Attempt(strategy.name, "dynamic", _describe_dynamic(facts), said)
+                    ladder,
+                    Attempt(strategy.name, "dynamic", facts.run_time_needs() or "dynamic", said),
                 )
                 return None
             hazards = tuple((h.kind, h.detail) for h in facts.hazards)
@@ -499,19 +484,23 @@ class Builder:
         return True
 
 
+def _not_static(ladder: _Ladder, go_error: str | None = None) -> PackageResult:
+    """The result of a climb that installed nothing (``go_error``: the code did not compile)."""
+    return PackageResult(
+        package=ladder.pkg.import_path,
+        output=ladder.output,
+        strategy=None,
+        static=False,
+        hazards=(),
+        attempts=tuple(ladder.attempts),
+        go_error=go_error,
+    )
+
+
 def _inspect(path: Path) -> ElfFacts:
     from gostatic.elf import inspect_elf  # pyelftools is only imported when a binary changed
 
     return inspect_elf(path)
-
-
-def _describe_dynamic(facts: ElfFacts) -> str:
-    parts = []
-    if facts.interpreter:
-        parts.append(f"interpreter {facts.interpreter}")
-    if facts.needed:
-        parts.append("needs " + ", ".join(facts.needed))
-    return "; ".join(parts) or "dynamic"
 
 
 def build(

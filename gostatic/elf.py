@@ -78,6 +78,15 @@ class ElfFacts:
     def is_static(self) -> bool:
         return self.kind in ("static", "static-pie")
 
+    def run_time_needs(self) -> str:
+        """What the file asks of the system at run time, in words: "" when nothing."""
+        parts = []
+        if self.interpreter:
+            parts.append(f"interpreter {self.interpreter}")
+        if self.needed:
+            parts.append("needs " + ", ".join(self.needed))
+        return "; ".join(parts)
+
 
 # --- hazards -----------------------------------------------------------------------------
 #

@@ -19,11 +19,8 @@ def verify_to_json(report: VerifyReport) -> dict[str, object]:
 
 
 def _notes(facts: ElfFacts) -> str:
-    parts = []
-    if facts.interpreter:
-        parts.append(f"interpreter {facts.interpreter}")
-    if facts.needed:
-        parts.append("needs " + ", ".join(facts.needed))
+    needs = facts.run_time_needs()
+    parts = [needs] if needs else []
     parts.extend(f"hazard: {h.kind}" for h in facts.hazards)
     return "; ".join(parts) or "-"
 
