@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gostatic.gocmd import GoSession
-from gostatic.goflags import GoBuildArgs, apply_overlay, overlay_env
+from gostatic.goflags import GoBuildArgs, apply_overlay, output_for, overlay_env
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, BuildRequest, PackageResult
 from gostatic.stage import Stage, Stamp, file_id, go_build_id
@@ -182,7 +182,7 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     )
     path = request_plan_file(request, cache_root)
     plan = read_plan(path) if path is not None else None
-    if plan is None or file_id(Path(plan.project[0])) != _as_id(plan.project[1]):
+    if plan is None or not _trustworthy(plan, request):
         return None
     stage = Stage(cache_root / STAGE_DIR, plan.stage_key)
     stamp = stage.read_stamp()
@@ -248,6 +248,42 @@ def _static_without_hazards(binary: Path) -> bool:
     except ElfError:
         return False
     return facts.is_static and not facts.hazards
+
+
+def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
+    """Whether the plan's facts match what can be checked without go.
+
+    The plan file is untrusted like the rest of the cache: what it says becomes go's
+    arguments (package arguments, GOFLAGS merged into -ldflags) and the path gostatic
+    writes to, so each of those must agree with the command line and the environment.
+    """
+    name = plan.name
+    if not name or name in (".", "..") or os.path.basename(name) != name:
+        return False
+    if any(arg.startswith("-") for arg in plan.package_args):
+        return False
+    base = request.cwd / (request.go_args.workdir or ".")
+    if plan.output is not None and plan.output != output_for(request.go_args.output, name, base):
+        return False
+    if plan.goflags != _effective_goflags(request.env):
+        return False
+    return file_id(Path(plan.project[0])) == _as_id(plan.project[1])
+
+
+def _effective_goflags(env: Mapping[str, str]) -> str | None:
+    """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
+    file cannot be read (then the plan cannot be checked)."""
+    if env.get("GOFLAGS"):
+        return env["GOFLAGS"]
+    try:
+        with open(_go_env_file(env), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    values = [line[len("GOFLAGS=") :] for line in lines if line.startswith("GOFLAGS=")]
+    return values[-1] if values else ""
 
 
 def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:

@@ -7,7 +7,9 @@ so a wrapper that simply appends its own flags silently drops the user's.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 from gostatic.errors import UsageError
@@ -121,6 +123,16 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
             flags.append(GoFlag(name, None))
         i += 1
     return GoBuildArgs(tuple(flags), tuple(argv[i:]))
+
+
+def output_for(output: str | None, name: str, base: Path) -> str:
+    """Where go build writes a single main package's binary named ``name``: ``-o FILE``,
+    ``-o DIR/`` (or an existing directory) plus the name, or the name in the directory."""
+    if output is None:
+        return name
+    if output.endswith(("/", os.sep)) or (base / output).is_dir():
+        return os.path.join(output, name)
+    return output
 
 
 def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:

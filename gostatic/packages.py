@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoSession, run_go
-from gostatic.goflags import GoBuildArgs
+from gostatic.goflags import GoBuildArgs, output_for
 
 COMMAND_LINE_ARGUMENTS = "command-line-arguments"
 _VERSION_ELEMENT = re.compile(r"v([2-9]|[1-9][0-9]+)")
@@ -145,13 +145,12 @@ def resolve_outputs(
     """
     out = args.output
     names = [exe_name(p, args.packages, goexe) for p in mains]
+    if not mains:
+        return ()
+    if len(mains) == 1:
+        return (output_for(out, names[0], base),)
     if out is None:
-        if len(mains) == 1:
-            return (names[0],)
         return tuple(None for _ in mains)
-    target = base / out
-    if out.endswith(("/", os.sep)) or target.is_dir():
-        return tuple(os.path.join(out, n) for n in names)
-    if len(mains) > 1:
-        raise UsageError("-o names a file but the patterns match several main packages")
-    return tuple(out for _ in mains)
+    if out.endswith(("/", os.sep)) or (base / out).is_dir():
+        return tuple(output_for(out, n, base) for n in names)
+    raise UsageError("-o names a file but the patterns match several main packages")

@@ -171,3 +171,35 @@ def test_no_cache_and_strategy_change_skip_the_plan(
     assert "list" in go_calls(log)
     result = build(module, env, "--strategy", "cgo-off")
     assert result["strategy"] == "cgo-off"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"goflags": "-ldflags=-extld=EVIL"},
+        {"package_args": ["-toolexec=EVIL", "example.com/m/cmd/logger"]},
+        {"output": "../stolen"},
+        {"name": "../../stolen"},
+    ],
+)
+def test_a_plan_cannot_inject_arguments_or_targets(
+    module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path], tamper: dict[str, object]
+) -> None:
+    env, log = counted
+    build(module, env)
+    evil = tmp_path / "evil"
+    marker = tmp_path / "evil-ran"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    evil.chmod(0o755)
+    [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
+    plan = json.loads(plan_file.read_text())
+    for key, value in tamper.items():
+        plan[key] = json.loads(json.dumps(value).replace("EVIL", str(evil)))
+    plan_file.write_text(json.dumps(plan))
+    go_calls(log)
+
+    result = build(module, env)
+    assert not marker.exists()
+    assert go_calls(log) == ["env", "list", "build"]  # the full path, from go's own facts
+    assert result["strategy"] == "netgo"
+    assert not (module.parent / "stolen").exists() and not (tmp_path / "stolen").exists()
