@@ -77,3 +77,19 @@ def test_init_make_and_build_in_a_new_module(tmp_path: Path, user_env: dict[str,
     assert built.returncode == 0, built.stderr
     for binary in ("m", "cgo"):
         assert_static_by_readelf(module / "bin" / binary)
+
+
+@pytest.mark.slow
+@requires_go
+def test_the_readme_first_command_builds_the_seed_programs_static(
+    tmp_path: Path, user_env: dict[str, str]
+) -> None:
+    """README: `pip install . && gostatic build -C examples/seed -o bin/ ./...`."""
+    seed = tmp_path / "seed"
+    shutil.copytree(REPO_ROOT / "examples" / "seed", seed)
+    run = _run(["gostatic", "build", "-C", "seed", "-o", "bin/", "./..."], tmp_path, user_env)
+    assert run.returncode == 0, run.stderr
+    built = sorted(p.name for p in (seed / "bin").iterdir())
+    assert built == ["cgo", "fmt", "log-syslog"]
+    for name in built:
+        assert_static_by_readelf(seed / "bin" / name)
