@@ -26,7 +26,11 @@ from gostatic.cli import JsonOption, app, examples
 )
 def matrix(
     packages: Annotated[
-        list[str], typer.Argument(help="Main packages, patterns, or .go files (one program each).")
+        list[str],
+        typer.Argument(
+            metavar="PACKAGE...",
+            help="Main packages, patterns, or .go files (one program each).",
+        ),
     ],
     json_out: JsonOption = False,
     modes: Annotated[

@@ -18,7 +18,9 @@ from gostatic.cli import app, examples
     ),
 )
 def verify(
-    files: Annotated[list[str], typer.Argument(help="ELF files to check.", show_default=False)],
+    files: Annotated[
+        list[str], typer.Argument(metavar="FILE...", help="ELF files to check.", show_default=False)
+    ],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     strict: Annotated[
         bool, typer.Option("--strict", help="A hazard (NSS, dlopen, cgo stub) counts as failure.")
