@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from gostatic.errors import GostaticError
 
 
 @contextmanager
@@ -42,7 +45,17 @@ def write_atomic(dest: Path, data: bytes, mode: int | None = None) -> None:
 
 
 def install(src: Path, dest: Path) -> None:
-    """Copy a verified binary to ``dest`` atomically: old or new, never partial."""
+    """Copy a verified binary to ``dest`` atomically: old or new, never partial.
+
+    Only a regular file (or a symlink, which is replaced, not followed) is ever replaced:
+    renaming over a device node such as /dev/null would swap it for a binary.
+    """
+    try:
+        mode = os.lstat(dest).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+        raise GostaticError(f"{dest}: exists and is not a regular file; not replaced")
     with _temp_beside(dest) as tmp:
         shutil.copyfile(src, tmp)
         shutil.copymode(src, tmp)  # go wrote the stage with its own executable mode

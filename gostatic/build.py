@@ -7,6 +7,7 @@ through a callback and returns a :class:`BuildReport`.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Mapping
@@ -14,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gostatic.atomic import install
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
 from gostatic.fastpath import Plan, project_identity, request_plan_file, write_plan
 from gostatic.gocmd import GoEnv, GoSession, go_env
-from gostatic.goflags import apply_overlay, overlay_env
+from gostatic.goflags import apply_overlay, overlay_env, sets_build_id
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -118,6 +118,9 @@ class Builder:
         self.target = target_of(self.goenv, request.go_args)
         self.tools = Toolchains(request.env, self.goenv.cc)  # probed only when a rung asks
         options = request.options
+        # A build ID the user fixes (-ldflags=-buildid=X) survives every relink, so it
+        # cannot tell that a binary changed: then every binary is read again.
+        self.fixed_build_id = sets_build_id(request.go_args, self.goenv.goflags)
         self.forced: Strategy | None = (
             strategy_named(options.strategy) if options.strategy else None
         )
@@ -137,18 +140,13 @@ class Builder:
         if self.cache is not None:
             self.cache.load()
         root = self.cache_root / STAGE_DIR
-        try:
-            root.mkdir(parents=True, exist_ok=True)
+        if _writable_dir(root):
             return self._run(root)
-        except PermissionError:
-            pass  # an unwritable cache costs speed, never the build
-        except OSError:
-            if root.is_dir():
-                raise  # the stage was there: whatever failed was not the cache
+        # An unwritable cache costs speed (every build relinks), never the build.
+        self.warnings.append(
+            f"cache directory {root} is not writable; building without it (every build relinks)"
+        )
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
-            self.warnings.append(
-                f"cache directory {root} is not writable; building without it (every build relinks)"
-            )
             return self._run(Path(tmp))
 
     def _run(self, stage_root: Path) -> BuildReport:
@@ -187,7 +185,6 @@ class Builder:
             return  # not eligible, or building in a temporary stage
         plan = Plan(
             package=pkg.import_path,
-            package_args=tuple(self._package_args(pkg)),
             output=output,
             stage_key=self._stage_key(pkg, output),
             name=exe_name(pkg, self.request.go_args.packages, self.goenv.goexe),
@@ -225,7 +222,10 @@ class Builder:
         return None if result.ok else result.stderr
 
     def _package_args(self, pkg: ListedPackage) -> list[str]:
-        if pkg.import_path == "command-line-arguments":
+        """The package arguments of this package's go build: the command line's own when it
+        names just this package (so the fast path, which has no go list, runs the very same
+        command), else its import path."""
+        if pkg.import_path == COMMAND_LINE_ARGUMENTS or len(self.graph.named) == 1:
             return list(self.request.go_args.packages)
         return [pkg.import_path]
 
@@ -362,7 +362,12 @@ class Builder:
         said = built.stderr
 
         build_id = go_build_id(stage_bin)
-        if stamp is not None and stamp.strategy == strategy.name and stamp.build_id == build_id:
+        if (
+            stamp is not None
+            and not self.fixed_build_id
+            and stamp.strategy == strategy.name
+            and stamp.build_id == build_id
+        ):
             verified: Stamp | None = stamp  # proved static by an earlier run: no ELF read
             hazards = stamp.hazards
         else:
@@ -476,12 +481,20 @@ class Builder:
         output_path = self.base / ladder.output if ladder.output else None
         if old is not None and (output_path is None or old.output == file_id(output_path)):
             return False
-        if output_path is not None:
-            install(stage_bin, output_path)
-        if new.build_id:
-            output_id = file_id(output_path) if output_path is not None else None
-            ladder.stage.write_stamp(new._replace(output=output_id))
+        ladder.stage.settle(stage_bin, output_path, new)
         return True
+
+
+def _writable_dir(directory: Path) -> bool:
+    """Whether ``directory`` exists or can be made, and a file can be created in it."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
+    except OSError:
+        return False
+    os.close(fd)
+    os.unlink(probe)
+    return True
 
 
 def _not_static(ladder: _Ladder, go_error: str | None = None) -> PackageResult:

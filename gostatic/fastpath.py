@@ -29,9 +29,10 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from gostatic.gocmd import GoSession
-from gostatic.goflags import GoBuildArgs, apply_overlay, output_for, overlay_env
+from gostatic.goflags import GoBuildArgs, apply_overlay, output_for, overlay_env, sets_build_id
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, BuildRequest, PackageResult
 from gostatic.stage import Stage, Stamp, file_id, go_build_id
@@ -77,47 +78,16 @@ def plan_file(
     return cache_root / PLANS_DIR / f"{digest}.json"
 
 
-class Plan:
+class Plan(NamedTuple):
     """What the full path learned about a single-package command line."""
 
-    __slots__ = (
-        "dir",
-        "goflags",
-        "name",
-        "output",
-        "package",
-        "package_args",
-        "project",
-        "stage_key",
-    )
-
-    def __init__(
-        self,
-        package: str,
-        package_args: tuple[str, ...],
-        output: str | None,
-        stage_key: str,
-        name: str,
-        goflags: str,
-        project: tuple[str, object],
-        dir: str,
-    ) -> None:
-        self.dir = dir  # the package's source directory
-        self.package = package
-        self.package_args = package_args
-        self.output = output
-        self.stage_key = stage_key
-        self.name = name
-        self.goflags = goflags
-        self.project = project  # gostatic.toml's path and identity: a new pin voids the plan
-
-    def to_json(self) -> dict[str, object]:
-        return {slot: getattr(self, slot) for slot in self.__slots__}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Plan) and self.to_json() == other.to_json()
-
-    __hash__ = None  # type: ignore[assignment]
+    package: str
+    output: str | None
+    stage_key: str
+    name: str
+    goflags: str
+    project: tuple[str, object]  # gostatic.toml's path and identity: a new pin voids the plan
+    dir: str  # the package's source directory
 
 
 def project_identity(project_file: Path) -> tuple[str, object]:
@@ -132,7 +102,6 @@ def read_plan(path: Path) -> Plan | None:
         project = raw["project"]
         plan = Plan(
             package=str(raw["package"]),
-            package_args=tuple(str(a) for a in raw["package_args"]),
             output=None if output is None else str(output),
             stage_key=str(raw["stage_key"]),
             name=str(raw["name"]),
@@ -153,7 +122,7 @@ def write_plan(path: Path, plan: Plan) -> None:
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(plan.to_json()).encode())
+        write_atomic(path, json.dumps(plan._asdict()).encode())
     except OSError:
         pass  # a plan only saves time; the cache's own warnings cover an unwritable dir
 
@@ -193,13 +162,15 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     strategy = strategy_named(stamp.strategy)
     if strategy.toolchain is not None:
         return None  # its CC comes from detection on the full path, never from a file
+    if sets_build_id(request.go_args, plan.goflags):
+        return None  # a fixed build ID cannot tell a relinked binary from the proved one
     needs_graph = ("CGO_ENABLED", "0") in strategy.overlay.env
     if _sources_changed_since(plan.dir, stage.stamped_at()):
         _start_early(request, session, needs_graph)
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin))]
-    argv += plan.package_args
+    argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
@@ -211,21 +182,14 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     if build_id == stamp.build_id:
         if output is not None and file_id(output) != stamp.output:
             return None
-        detail, hazards, rebuilt = (
-            "up to date: proved static by an earlier build",
-            stamp.hazards,
-            False,
-        )
+        detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
         if needs_graph or not _static_without_hazards(stage_bin):
             return None
-        if output is not None:
-            from gostatic.atomic import install
-
-            install(stage_bin, output)
-        stage.write_stamp(
-            Stamp(strategy.name, build_id, file_id(output) if output is not None else None, ())
-        )
+        try:
+            stage.settle(stage_bin, output, Stamp(strategy.name, build_id, None, ()))
+        except OSError:
+            return None  # the full path says what could not be written, in one line
         detail, hazards, rebuilt = STATIC_DETAIL, (), True
     result = PackageResult(
         package=plan.package,
@@ -253,17 +217,16 @@ def _static_without_hazards(binary: Path) -> bool:
 def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
     """Whether the plan's facts match what can be checked without go.
 
-    The plan file is untrusted like the rest of the cache: what it says becomes go's
-    arguments (package arguments, GOFLAGS merged into -ldflags) and the path gostatic
+    The plan file is untrusted like the rest of the cache: what it says becomes part of
+    go's arguments (GOFLAGS merged into -ldflags, the stage path) and the path gostatic
     writes to, so each of those must agree with the command line and the environment.
+    (The package arguments are the command line's own, never the plan's.)
     """
     name = plan.name
     if not name or name in (".", "..") or os.path.basename(name) != name:
         return False
-    if any(arg.startswith("-") for arg in plan.package_args):
-        return False
     base = request.cwd / (request.go_args.workdir or ".")
-    if plan.output is not None and plan.output != output_for(request.go_args.output, name, base):
+    if plan.output != output_for(request.go_args.output, name, base):
         return False
     if plan.goflags != _effective_goflags(request.env):
         return False

@@ -125,14 +125,33 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
     return GoBuildArgs(tuple(flags), tuple(argv[i:]))
 
 
-def output_for(output: str | None, name: str, base: Path) -> str:
+def output_for(output: str | None, name: str, base: Path) -> str | None:
     """Where go build writes a single main package's binary named ``name``: ``-o FILE``,
-    ``-o DIR/`` (or an existing directory) plus the name, or the name in the directory."""
+    ``-o DIR/`` (or an existing directory) plus the name, or the name in the directory.
+    None for ``-o /dev/null``, which go takes as "build, write nothing"."""
+    if output == os.devnull:
+        return None
     if output is None:
         return name
     if output.endswith(("/", os.sep)) or (base / output).is_dir():
         return os.path.join(output, name)
     return output
+
+
+def sets_build_id(args: GoBuildArgs, goflags: str) -> bool:
+    """Whether the user fixes the Go build ID (``-ldflags=-buildid=...``), on the command
+    line or in GOFLAGS."""
+    values = [f.value for f in goflags_entries(goflags) if f.name == "ldflags" and f.value]
+    values += args.values("ldflags")
+    for value in values:
+        _, flags = _split_pattern(value)
+        try:
+            tokens = split_quoted(flags)
+        except UsageError:
+            continue  # go itself will reject it
+        if any(_link_flag(t)[0] == "buildid" for t in tokens):
+            return True
+    return False
 
 
 def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:

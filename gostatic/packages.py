@@ -147,6 +147,8 @@ def resolve_outputs(
     names = [exe_name(p, args.packages, goexe) for p in mains]
     if not mains:
         return ()
+    if out == os.devnull:
+        return tuple(None for _ in mains)  # go builds and writes nothing
     if len(mains) == 1:
         return (output_for(out, names[0], base),)
     if out is None:

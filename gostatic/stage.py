@@ -104,6 +104,16 @@ class Stage:
 
         write_atomic(self._stamp, json.dumps(data).encode())
 
+    def settle(self, stage_bin: Path, output: Path | None, stamp: Stamp) -> None:
+        """Install a proved-static stage binary at ``output`` (if any), then stamp both, so
+        the next build can tell that neither changed."""
+        if output is not None:
+            from gostatic.atomic import install
+
+            install(stage_bin, output)
+        if stamp.build_id:
+            self.write_stamp(stamp._replace(output=file_id(output) if output is not None else None))
+
     def discard_others(self, keep: str) -> None:
         """Remove stage binaries of strategies that lost: they are never installed."""
         import shutil

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -303,3 +304,31 @@ def test_go_verbose_flags_still_show_gos_own_output(
     loud = run_gostatic(["build", "-x", "-o", "app2", "./fmt"], seed, gostatic_env)
     assert loud.returncode == 0, loud.stderr
     assert "WORK=" in loud.stderr  # go build -x prints its work directory and commands
+
+
+def test_a_fixed_build_id_does_not_hide_a_relinked_dynamic_binary(
+    seed: Path, gostatic_env: dict[str, str]
+) -> None:
+    # -buildid=X survives every relink, so the ID cannot tell the new binary from the
+    # one proved static before: gostatic must read the ELF again.
+    cmd = ["build", "--strategy", "plain", "-ldflags=-buildid=X", "-o", "app", "./fmt"]
+    assert run_gostatic(cmd, seed, gostatic_env).returncode == 0
+    (seed / "fmt" / "main.go").write_text(SEED_CGO)
+    (seed / "app").unlink()
+    run = run_gostatic(cmd, seed, gostatic_env)
+    assert run.returncode == 3, run.stderr
+    assert not (seed / "app").exists()
+
+
+def test_dev_null_and_other_special_files_are_never_replaced(
+    seed: Path, tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    run = run_gostatic(["build", "-o", os.devnull, "./fmt"], seed, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)  # go builds and writes nothing
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    run = run_gostatic(["build", "-o", str(fifo), "./fmt"], seed, gostatic_env)
+    assert run.returncode == 1
+    assert "not a regular file" in run.stderr and "Traceback" not in run.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)

@@ -177,8 +177,8 @@ def test_no_cache_and_strategy_change_skip_the_plan(
     "tamper",
     [
         {"goflags": "-ldflags=-extld=EVIL"},
-        {"package_args": ["-toolexec=EVIL", "example.com/m/cmd/logger"]},
         {"output": "../stolen"},
+        {"output": None},
         {"name": "../../stolen"},
     ],
 )
@@ -203,3 +203,25 @@ def test_a_plan_cannot_inject_arguments_or_targets(
     assert go_calls(log) == ["env", "list", "build"]  # the full path, from go's own facts
     assert result["strategy"] == "netgo"
     assert not (module.parent / "stolen").exists() and not (tmp_path / "stolen").exists()
+
+
+def test_a_plan_never_chooses_what_is_built(
+    module: Path, tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # The package arguments are the command line's own; whatever a plan file says
+    # about packages is not passed to go.
+    env = gostatic_env
+    build(module, env)
+    evil = write_module(tmp_path / "evil", {"main.go": SEED_FMT.replace("Hello", "EVIL")})
+    [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
+    plan = json.loads(plan_file.read_text())
+    plan["package_args"] = [str(evil / "main.go")]
+    plan["package"] = "example.com/evil"
+    plan_file.write_text(json.dumps(plan))
+    (module / "cmd" / "logger" / "main.go").write_text(
+        SEED_SYSLOG.replace("Hello %d!", "Hello again %d!")
+    )
+    build(module, env)
+    proc = run_in_empty_root(module / "bin" / "logger", tmp_path / "root")
+    out = proc.stdout + proc.stderr
+    assert "Hello again 42!" in out and "EVIL" not in out
