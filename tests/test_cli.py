@@ -3,6 +3,8 @@ completion, colour only on a terminal and never with NO_COLOR, plain build outpu
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -184,3 +186,28 @@ def test_build_output_is_plain_lines_even_on_a_colour_terminal(
     status, quiet = run_on_terminal([*command, "build", "--quiet", "-o", "app", "."], module, env)
     assert status == 0
     assert quiet == "", "--quiet prints nothing when all is well"
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_reader_that_went_away_is_not_success(
+    json_flag: list[str], tmp_path: Path, plain_env: dict[str, str]
+) -> None:
+    # `gostatic verify ... | head` with head gone: a shell reports 141 (128 + SIGPIPE).
+    command, env = gostatic_command(plain_env)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [*command, "verify", *json_flag, "/bin/ls"],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
