@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gostatic import __version__
-from gostatic.buildcli import split_own_options
+from gostatic.buildcli import asks_for_help, split_own_options
 from tests.support import (
     REPO_ROOT,
     SEED_SYSLOG,
@@ -211,3 +211,29 @@ def test_a_reader_that_went_away_is_not_success(
         os.close(write_end)
     assert proc.returncode == 141, proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["--help"], True),
+        (["-o", "app", "--help"], True),
+        (["-h", "."], True),
+        (["--strategy", "netgo", "-help"], True),
+        (["--smoke", "-o", "app", ".", "--", "--help"], False),
+        (["-o", "app", ".", "--help"], False),
+        (["--", "--help"], False),
+        (["-o", "--help", "."], False),  # go reads it as -o's value
+        (["--cache-dir", "-h", "."], False),
+    ],
+)
+def test_help_is_asked_for_only_among_the_build_flags(argv: list[str], wanted: bool) -> None:
+    assert asks_for_help(argv) is wanted
+
+
+def test_build_help_after_a_flag_value_shows_help(
+    tmp_path: Path, plain_env: dict[str, str]
+) -> None:
+    run = run_gostatic(["build", "-o", "app", "--help"], tmp_path, plain_env)
+    assert run.returncode == 0, run.stderr
+    assert "Usage: gostatic build" in run.stdout
