@@ -39,7 +39,3 @@ class ElfError(GostaticError):
     """A file could not be read as ELF: missing, unreadable, not ELF, truncated, corrupt."""
 
     exit_status = EXIT_USAGE
-
-
-class Interrupted(GostaticError):
-    exit_status = EXIT_INTERRUPTED
