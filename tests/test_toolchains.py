@@ -13,10 +13,15 @@ import pytest
 from gostatic.toolchains import Toolchains, host_goarch
 
 
-def test_musl_gcc_is_found_where_which_finds_it() -> None:
-    tools = Toolchains(os.environ, "gcc")
-    assert tools.musl_gcc == shutil.which("musl-gcc")
-    assert Toolchains({"PATH": "/nonexistent"}, "gcc").musl_gcc is None
+def test_musl_gcc_is_looked_for_on_the_given_path(tmp_path: Path) -> None:
+    musl_gcc = _executable(tmp_path / "bin" / "musl-gcc")
+    assert Toolchains({"PATH": f"{tmp_path / 'empty'}:{musl_gcc.parent}"}, "gcc").musl_gcc == str(
+        musl_gcc
+    )
+    assert Toolchains({"PATH": str(tmp_path / "empty")}, "gcc").musl_gcc is None
+    # Not executable: not a compiler go could run.
+    musl_gcc.chmod(0o644)
+    assert Toolchains({"PATH": str(musl_gcc.parent)}, "gcc").musl_gcc is None
 
 
 def _fake_ziglang(site: Path, with_zig: bool) -> Path:
