@@ -237,3 +237,26 @@ def test_build_help_after_a_flag_value_shows_help(
     run = run_gostatic(["build", "-o", "app", "--help"], tmp_path, plain_env)
     assert run.returncode == 0, run.stderr
     assert "Usage: gostatic build" in run.stdout
+
+
+def _command(name: str) -> object:
+    return dict(_all_commands())[name]
+
+
+def test_build_help_names_every_strategy() -> None:
+    from gostatic.strategies import NAMES
+
+    build = _command("build")
+    description = getattr(build, "help", None) or ""
+    [strategy] = [p for p in getattr(build, "params", []) if "--strategy" in p.opts]
+    for name in NAMES:
+        assert name in description, f"build's description leaves out {name}"
+        assert name in (strategy.help or ""), f"--strategy's help leaves out {name}"
+
+
+def test_matrix_help_names_every_strategy_mode() -> None:
+    from gostatic.strategies import NAMES
+
+    epilog = getattr(_command("matrix"), "epilog", None) or ""
+    for name in NAMES:
+        assert f"strategy:{name}" in epilog, f"matrix's help leaves out strategy:{name}"
