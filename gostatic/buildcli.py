@@ -27,6 +27,25 @@ _OWN_BOOL = {
 _OWN_VALUE = {"--strategy": "strategy", "--cache-dir": "cache_dir"}
 
 
+_HELP = {"-h", "-help", "--help"}
+
+
+def asks_for_help(argv: Sequence[str]) -> bool:
+    """Whether a help flag stands among the build flags: before ``--`` and the first package,
+    and not as a flag's value. After them it belongs to go or, with --smoke, to the program."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _HELP:
+            return True
+        if arg in ("--", "-") or not arg.startswith("-"):
+            return False
+        if arg in _OWN_VALUE or takes_next_argument(arg):
+            i += 1
+        i += 1
+    return False
+
+
 def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]]:
     """Take gostatic's double-dash options out of a build command line, wherever they stand
     among the flags; stop at ``--`` or the first package, as go does."""

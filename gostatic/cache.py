@@ -315,8 +315,24 @@ class StrategyCache:
         self.entries = kept
         return removed
 
+    def remove_plans(self, package: str) -> int:
+        """Remove the fast path's plans for ``package``; the number removed.
+
+        Plans are read as untrusted files: one that is not a readable plan is left alone.
+        """
+        from gostatic.fastpath import PLANS_DIR, read_plan
+
+        removed = 0
+        for path in sorted((self.path.parent / PLANS_DIR).glob("*.json")):
+            plan = read_plan(path)
+            if plan is not None and plan.package == package:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def clear(self) -> list[Path]:
-        """Remove the file, the files set aside and the stage directory; what was removed.
+        """Remove the file, the files set aside, the stage and the fast path's plans; what
+        was removed.
 
         The lock file stays: removing it while another process waits on it would let
         two writers in at once.
@@ -330,10 +346,16 @@ class StrategyCache:
                 if path != self.lock_path and path.is_file():
                     path.unlink()
                     removed.append(path)
-            stage = directory / STAGE_DIR
-            if stage.is_dir():
-                shutil.rmtree(stage)
-                removed.append(stage)
+            from gostatic.fastpath import PLANS_DIR
+
+            for name in (STAGE_DIR, PLANS_DIR):
+                tree = directory / name
+                if tree.is_symlink():
+                    tree.unlink()  # rmtree refuses a link; what it points at is not ours
+                    removed.append(tree)
+                elif tree.is_dir():
+                    shutil.rmtree(tree)
+                    removed.append(tree)
         self.entries = {}
         return removed
 

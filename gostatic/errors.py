@@ -10,6 +10,7 @@ EXIT_FAILED = 1  # go build failed for a reason no strategy changes; verify: som
 EXIT_USAGE = 2  # bad arguments; verify: a file could not be read as ELF
 EXIT_NOT_STATIC = 3  # no strategy gave a static binary
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as a shell reports SIGPIPE
 
 
 class GostaticError(Exception):
@@ -38,7 +39,3 @@ class ElfError(GostaticError):
     """A file could not be read as ELF: missing, unreadable, not ELF, truncated, corrupt."""
 
     exit_status = EXIT_USAGE
-
-
-class Interrupted(GostaticError):
-    exit_status = EXIT_INTERRUPTED

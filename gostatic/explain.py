@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.goflags import GoBuildArgs
 from gostatic.packages import PackageGraph, load_packages
+from gostatic.project import load_project
 from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
 
 # Remedies, as they appear in `explain --json`.
@@ -50,11 +51,12 @@ class CgoAnalysis:
 
     package: str
     uses: tuple[CgoUse, ...]  # nearest first
+    ladder: tuple[Strategy, ...] = LADDER  # the project's, when it has one
 
     @property
     def prediction(self) -> str | None:
-        """The first strategy of the standard ladder that will give a static binary."""
-        return self.first_expected(LADDER)
+        """The first strategy of the build's ladder that will give a static binary."""
+        return self.first_expected(self.ladder)
 
     def first_expected(self, ladder: Sequence[Strategy]) -> str | None:
         """The first strategy of ``ladder`` (a project may reorder it) expected to work."""
@@ -133,7 +135,9 @@ class ExplainRequest:
 
 
 def explain(request: ExplainRequest) -> CgoAnalysis:
-    """Analyse the one package a command line names, as `go build` would build it."""
+    """Analyse the one package a command line names, as `go build` would build it, and
+    predict with the ladder `gostatic build` would climb there."""
+    project = load_project((request.cwd / (request.go_args.workdir or ".")).resolve())
     graph = load_packages(request.go_args, request.env, request.cwd)
     if len(graph.named) != 1:
         paths = [p.import_path for p in graph.named]
@@ -145,4 +149,4 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     errors = [p.error for p in (pkg, *graph.by_path.values()) if p.error is not None]
     if errors:
         raise GoCommandError(errors[0])
-    return analyse(graph, pkg.import_path)
+    return replace(analyse(graph, pkg.import_path), ladder=project.strategies)

@@ -6,9 +6,13 @@ list (never a shell), and turns "go is missing" into a domain error.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -48,30 +52,63 @@ def find_go(env: Mapping[str, str]) -> str:
 
 
 def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Running:
-    """Start ``go ARGS``: the one place a go process is created."""
+    """Start ``go ARGS``: the one place a go process is created.
+
+    go runs in a process group of its own, so that stopping it reaches the compilers and
+    linkers it started, and with a GOTMPDIR of gostatic's, so that its $WORK directory can
+    be removed after a stop: `go build` has no handler for SIGINT and leaves $WORK behind.
+    """
     exe = find_go(env)
+    work_root = _private_tmpdir(env)
+    go_env = dict(env)
+    if work_root is not None:
+        go_env["GOTMPDIR"] = str(work_root)
     try:
         proc = subprocess.Popen(
             [exe, *args],
-            env=dict(env),
+            env=go_env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
+            start_new_session=True,
         )
     except OSError as exc:
+        _remove_tree(work_root)
         raise GoNotFoundError(f"cannot run {exe}: {exc.strerror or exc}") from None
-    return _Running(tuple(args), proc)
+    return _Running(tuple(args), proc, work_root)
+
+
+def _private_tmpdir(env: Mapping[str, str]) -> Path | None:
+    """A fresh directory where go would put $WORK; None (go's own choice) if none can be made."""
+    base = env.get("GOTMPDIR") or env.get("TMPDIR") or tempfile.gettempdir()
+    try:
+        return Path(tempfile.mkdtemp(prefix="gostatic-go-", dir=base))
+    except OSError:
+        return None
+
+
+def _remove_tree(path: Path | None) -> None:
+    if path is not None:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# How long go gets to stop after SIGINT before it is killed.
+_STOP_GRACE_SECONDS = 5.0
 
 
 class _Running:
     """A go process whose output is being collected."""
 
-    def __init__(self, args: tuple[str, ...], proc: subprocess.Popen[str]) -> None:
+    def __init__(
+        self, args: tuple[str, ...], proc: subprocess.Popen[str], work_root: Path | None
+    ) -> None:
         self.args = args
         self.proc = proc
+        self._work_root = work_root
+        self._cancelled = False
         self._result: GoResult | None = None
         self._reader: threading.Thread | None = None
 
@@ -85,17 +122,55 @@ class _Running:
         self._result = GoResult(self.args, self.proc.returncode, out, err)
 
     def result(self) -> GoResult:
+        """go's result; interrupted while waiting (Ctrl-C), go is stopped before re-raising."""
+        try:
+            return self._finish()
+        except BaseException:
+            self.cancel()
+            raise
+
+    def _finish(self) -> GoResult:
         if self._reader is not None:
             self._reader.join()
         elif self._result is None:
             self._collect()
         assert self._result is not None
+        self._tidy()
         return self._result
 
+    def _tidy(self) -> None:
+        if self._work_root is None:
+            return
+        if self._cancelled:
+            _remove_tree(self._work_root)
+        else:
+            # go removed $WORK itself; with -work the user asked to keep it, so only an
+            # empty directory goes.
+            with contextlib.suppress(OSError):
+                self._work_root.rmdir()
+        self._work_root = None
+
     def cancel(self) -> None:
+        """Stop go and what it started with SIGINT, as Ctrl-C would; kill them if they have
+        not stopped after a grace period. Their $WORK directory goes too."""
+        self._cancelled = True
         if self.proc.poll() is None:
-            self.proc.kill()
-        self.result()
+            try:
+                self._signal_group(signal.SIGINT)
+                self.proc.wait(timeout=_STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                # Also when go has stopped: a child that ignores SIGINT would otherwise keep
+                # go's pipes open, and gostatic waiting. Also reached on a second Ctrl-C.
+                self._signal_group(signal.SIGKILL)
+        self._finish()
+
+    def _signal_group(self, signum: int) -> None:
+        # Only sent while stopping a go that was running a moment ago: the group id (go's
+        # pid) is still held by go or its children, not yet free for reuse.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signum)
 
 
 def _checked(result: GoResult, check: bool) -> GoResult:

@@ -14,13 +14,6 @@ from typing import NamedTuple
 
 from gostatic.errors import UsageError
 
-# `go build` flags that never take a separate value (`-v`, `-trimpath`, `-buildvcs=false`).
-_BOOL_FLAGS = frozenset(
-    {
-        "a", "n", "race", "msan", "asan", "v", "work", "x", "linkshared",
-        "modcacherw", "trimpath", "cover", "json", "buildvcs",
-    }
-)  # fmt: skip
 # `go build` flags that take a value, as `-flag value` or `-flag=value`.
 _VALUE_FLAGS = frozenset(
     {

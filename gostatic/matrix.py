@@ -18,6 +18,7 @@ from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
+from gostatic.rungs import non_elf_message
 from gostatic.strategies import LADDER, NAMES, Toolchain, is_strategy_name, strategy_named
 from gostatic.toolchains import INSTALL_HINT, Toolchains
 
@@ -115,7 +116,7 @@ def run_matrix(request: MatrixRequest, progress: ProgressFn = _no_progress) -> M
         raise UsageError("matrix needs at least one package")
     goenv = go_env(request.env, request.cwd)
     if goenv.goos not in ELF_GOOS:
-        raise UsageError(f"GOOS={goenv.goos} does not produce ELF binaries")
+        raise UsageError(non_elf_message(goenv.goos))
     targets = _targets(request, goenv)
     cells: list[Cell] = []
     # Always removed, Ctrl-C included: the binaries are evidence, not products.

@@ -20,7 +20,7 @@ from pathlib import Path
 from gostatic.atomic import write_atomic
 from gostatic.cache import LOCK_TIMEOUT
 from gostatic.errors import GostaticError, UsageError
-from gostatic.strategies import NAMES, is_strategy_name
+from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
 
 PROJECT_FILE = "gostatic.toml"
 _KEYS = ("ladder", "pin")
@@ -37,6 +37,11 @@ class Project:
 
     def pin_for(self, package: str) -> str | None:
         return dict(self.pins).get(package)
+
+    @property
+    def strategies(self) -> tuple[Strategy, ...]:
+        """The strategies a build tries, in order: the file's ladder, else the standard one."""
+        return tuple(strategy_named(n) for n in self.ladder) if self.ladder else LADDER
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gostatic.gocmd import GoEnv
-from gostatic.goflags import GoBuildArgs, goflags_entries
+from gostatic.goflags import GoBuildArgs, user_value
 from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, NETGO, PLAIN, STATIC_PIE, Strategy
 from gostatic.toolchains import (
     INSTALL_HINT,
@@ -59,12 +59,7 @@ class Target:
 
 def target_of(goenv: GoEnv, args: GoBuildArgs) -> Target:
     # A command-line -buildmode wins over one in GOFLAGS (distributions set it there).
-    buildmode = args.last("buildmode")
-    if buildmode is None:
-        buildmode = next(
-            (f.value for f in reversed(goflags_entries(goenv.goflags)) if f.name == "buildmode"),
-            None,
-        )
+    buildmode = user_value(args, goenv.goflags, "buildmode")
     return Target(
         goos=goenv.goos,
         goarch=goenv.goarch,

@@ -7,13 +7,14 @@ cache or a project file: those can only name a strategy, never a command.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.machinery
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import Path
 
 from gostatic.errors import UsageError
 from gostatic.goflags import join_quoted, split_quoted
@@ -58,6 +59,27 @@ def host_goos() -> str:
     return "linux" if sys.platform.startswith("linux") else sys.platform
 
 
+def installed_ziglang() -> Path | None:
+    """The directory of the ziglang package installed for this Python, if any.
+
+    The current directory is left out of the search: `python -m gostatic` puts it first on
+    sys.path, and a project that ships its own `ziglang/` must not choose the compiler.
+    """
+    here = _resolved(".")
+    search = [entry for entry in sys.path if entry and _resolved(entry) not in (here, None)]
+    spec = importlib.machinery.PathFinder.find_spec("ziglang", search)
+    if spec is None or spec.origin is None or not spec.has_location:
+        return None
+    return Path(spec.origin).parent
+
+
+def _resolved(entry: str) -> Path | None:
+    try:
+        return Path(entry).resolve()
+    except OSError:
+        return None
+
+
 class Toolchains:
     """What is installed, each probed on first use: most builds never reach a rung that asks."""
 
@@ -72,8 +94,14 @@ class Toolchains:
     @cached_property
     def zig(self) -> tuple[str, ...] | None:
         """The command that runs zig: this Python's ziglang package, else zig on PATH."""
-        if importlib.util.find_spec("ziglang") is not None:
-            return (sys.executable, "-m", "ziglang")
+        package = installed_ziglang()
+        if package is not None:
+            bundled = package / "zig"
+            if bundled.is_file() and os.access(bundled, os.X_OK):
+                return (str(bundled),)
+            # go runs CC in the package directory and `-m` would put that directory
+            # first on sys.path: isolated mode (-I) imports only the installed ziglang.
+            return (sys.executable, "-I", "-m", "ziglang")
         found = shutil.which("zig", path=self._env.get("PATH"))
         return (found,) if found else None
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -273,26 +274,73 @@ def test_unknown_strategy_is_a_usage_error(seed: Path, gostatic_env: dict[str, s
     assert "Traceback" not in run.stderr
 
 
+def _interrupt_gostatic(
+    seed: Path, env: dict[str, str], args: list[str], started: Callable[[], bool]
+) -> tuple[int, str]:
+    """Run gostatic, send SIGINT to it alone (not to go) once ``started``; its status and stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gostatic", *args],
+        cwd=seed,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            if started() or proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err
+
+
 def test_ctrl_c_exits_130_and_leaves_no_file(
     seed: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
     slow_go = tmp_path / "slow-go"
-    slow_go.write_text('#!/bin/sh\ncase "$1" in build) sleep 30;; esac\nexec go "$@"\n')
-    slow_go.chmod(0o755)
-    env = {**gostatic_env, "GOSTATIC_GO": str(slow_go), "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gostatic", "build", "-o", "app", "./fmt"],
-        cwd=seed,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
+    marker = tmp_path / "building"
+    # exec: the signal gostatic passes on reaches the sleeping process itself.
+    slow_go.write_text(
+        f'#!/bin/sh\ncase "$1" in build) touch {marker}; exec sleep 30;; esac\nexec go "$@"\n'
     )
-    time.sleep(2)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    slow_go.chmod(0o755)
+    env = {**gostatic_env, "GOSTATIC_GO": str(slow_go)}
+    status, err = _interrupt_gostatic(seed, env, ["build", "-o", "app", "./fmt"], marker.exists)
+    assert status == 130
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(os.listdir(seed)) == ["cgo", "fmt", "go.mod", "log-syslog"]
+
+
+def test_ctrl_c_while_go_compiles_leaves_no_work_directory(
+    seed: Path, tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # go puts $WORK (go-build*) under GOTMPDIR: here a directory of this test's own, so that
+    # other go builds on the machine cannot disturb the comparison. A Ctrl-C kills `go build`
+    # on the spot, leaving $WORK behind, unless gostatic cleans up after it.
+    gotmp = tmp_path / "gotmp"
+    gotmp.mkdir()
+    env = {**gostatic_env, "GOTMPDIR": str(gotmp), "GOCACHE": str(tmp_path / "gocache")}
+    status, err = _interrupt_gostatic(
+        seed,
+        env,
+        ["build", "-a", "-o", "app", "./fmt"],  # a cold cache and -a: go compiles for a while
+        lambda: any(gotmp.glob("**/go-build*")),
+    )
+    assert status == 130, err
+    assert "Traceback" not in err
+    left: list[Path] = []
+    for _ in range(50):  # what go started may still be finishing
+        left = list(gotmp.iterdir())
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == [], "go's work directory survived"
+    assert not (seed / "app").exists()
 
 
 def test_go_verbose_flags_still_show_gos_own_output(

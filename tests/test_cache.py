@@ -743,3 +743,34 @@ def test_cache_clear_where_nothing_can_be_written_is_one_line(
     assert run.returncode == 1
     [line] = run.stderr.splitlines()
     assert line.startswith(f"gostatic: cannot clear the cache in {cache_dir}:")
+
+
+def _plan_packages(cache_dir: Path) -> list[str]:
+    """The "package" of each fast-path plan under ``cache_dir``, read here as plain JSON."""
+    plans = cache_dir / "plans"
+    return sorted(json.loads(p.read_text())["package"] for p in plans.glob("*.json"))
+
+
+@pytest.mark.slow
+@requires_go
+def test_cache_clear_forgets_the_fast_path_plans(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(tmp_path / "m", {"a/main.go": SEED_FMT, "b/main.go": SEED_FMT})
+    cache_dir = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
+    for name in ("a", "b"):
+        run = run_gostatic(["build", "-o", name, f"./{name}"], mod, gostatic_env)
+        assert run.returncode == 0, run.stderr
+    assert _plan_packages(cache_dir) == ["example.com/m/a", "example.com/m/b"]
+    # Plans are untrusted files: one that is not JSON, or not a plan, stops nothing.
+    (cache_dir / "plans" / "junk.json").write_text("{not json")
+    (cache_dir / "plans" / "list.json").write_text("[1, 2]")
+
+    run = run_gostatic(["cache", "clear", "example.com/m/a"], tmp_path, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    remaining = [p for p in (cache_dir / "plans").glob("*.json") if p.stem not in ("junk", "list")]
+    assert [json.loads(p.read_text())["package"] for p in remaining] == ["example.com/m/b"]
+
+    run = run_gostatic(["cache", "clear"], tmp_path, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    assert not (cache_dir / "plans").exists()

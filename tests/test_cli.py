@@ -3,13 +3,15 @@ completion, colour only on a terminal and never with NO_COLOR, plain build outpu
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from gostatic import __version__
-from gostatic.buildcli import split_own_options
+from gostatic.buildcli import asks_for_help, split_own_options
 from tests.support import (
     REPO_ROOT,
     SEED_SYSLOG,
@@ -184,3 +186,77 @@ def test_build_output_is_plain_lines_even_on_a_colour_terminal(
     status, quiet = run_on_terminal([*command, "build", "--quiet", "-o", "app", "."], module, env)
     assert status == 0
     assert quiet == "", "--quiet prints nothing when all is well"
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_a_reader_that_went_away_is_not_success(
+    json_flag: list[str], tmp_path: Path, plain_env: dict[str, str]
+) -> None:
+    # `gostatic verify ... | head` with head gone: a shell reports 141 (128 + SIGPIPE).
+    command, env = gostatic_command(plain_env)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [*command, "verify", *json_flag, "/bin/ls"],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "wanted"),
+    [
+        (["--help"], True),
+        (["-o", "app", "--help"], True),
+        (["-h", "."], True),
+        (["--strategy", "netgo", "-help"], True),
+        (["--smoke", "-o", "app", ".", "--", "--help"], False),
+        (["-o", "app", ".", "--help"], False),
+        (["--", "--help"], False),
+        (["-o", "--help", "."], False),  # go reads it as -o's value
+        (["--cache-dir", "-h", "."], False),
+    ],
+)
+def test_help_is_asked_for_only_among_the_build_flags(argv: list[str], wanted: bool) -> None:
+    assert asks_for_help(argv) is wanted
+
+
+def test_build_help_after_a_flag_value_shows_help(
+    tmp_path: Path, plain_env: dict[str, str]
+) -> None:
+    run = run_gostatic(["build", "-o", "app", "--help"], tmp_path, plain_env)
+    assert run.returncode == 0, run.stderr
+    assert "Usage: gostatic build" in run.stdout
+
+
+def _command(name: str) -> object:
+    return dict(_all_commands())[name]
+
+
+def test_build_help_names_every_strategy() -> None:
+    from gostatic.strategies import NAMES
+
+    build = _command("build")
+    description = getattr(build, "help", None) or ""
+    [strategy] = [p for p in getattr(build, "params", []) if "--strategy" in p.opts]
+    for name in NAMES:
+        assert name in description, f"build's description leaves out {name}"
+        assert name in (strategy.help or ""), f"--strategy's help leaves out {name}"
+
+
+def test_matrix_help_names_every_strategy_mode() -> None:
+    from gostatic.strategies import NAMES
+
+    epilog = getattr(_command("matrix"), "epilog", None) or ""
+    for name in NAMES:
+        assert f"strategy:{name}" in epilog, f"matrix's help leaves out strategy:{name}"

@@ -242,6 +242,22 @@ def test_explain_json(
 
 
 @requires_go
+def test_explain_predicts_with_the_projects_ladder(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # The default ladder predicts netgo for log/syslog; this project tries cgo-off first.
+    mod = write_module(
+        tmp_path / "m",
+        {"main.go": SEED_SYSLOG, "gostatic.toml": 'ladder = ["cgo-off", "netgo"]\n'},
+    )
+    run = run_gostatic(["explain", "--json", "."], mod, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert [c["package"] for c in doc["cgo_packages"]] == ["net"]
+    assert doc["prediction"] == "cgo-off"
+
+
+@requires_go
 @pytest.mark.parametrize(
     ("args", "env", "expected"),
     [

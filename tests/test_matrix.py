@@ -151,3 +151,14 @@ def test_matrix_errors_are_one_line(
     assert run.returncode == status, run.stderr
     [line] = run.stderr.strip().splitlines()
     assert line.startswith("gostatic: ") and message in line
+
+
+@requires_go
+def test_a_non_elf_target_is_refused_with_builds_words(
+    seed_dir: Path, gostatic_env: dict[str, str]
+) -> None:
+    for command in (["matrix", "fmt.go"], ["build", "-o", "app", "./cmd/fmt"]):
+        run = run_gostatic(command, seed_dir, {**gostatic_env, "GOOS": "windows"})
+        assert run.returncode == 2, run.stderr
+        [line] = run.stderr.strip().splitlines()
+        assert "GOOS=windows produces PE (Windows) binaries, not ELF" in line, command

@@ -133,3 +133,40 @@ def test_smoke_run_of_the_arm64_binary_goes_through_qemu(
     result = smoke_run(arm64_cgo[0])
     assert (result.status, result.exit_status, result.stdout) == ("ran", 0, "Hello 42!\n")
     assert "qemu-aarch64-static" in result.detail
+
+
+# A package that ships its own `ziglang`: go runs CC in the package directory, where
+# `python -m ziglang` would import this instead of the installed one.
+_FAKE_ZIGLANG_MAIN = """import pathlib
+pathlib.Path(__file__).resolve().parent.parent.joinpath("{marker}").write_text("ran")
+"""
+_FAKE_ZIG = """#!/bin/sh
+echo ran > "$(dirname "$0")/../{marker}"
+exit 1
+"""
+
+
+@marked(requires_zig)
+def test_zig_static_never_runs_a_ziglang_shipped_by_the_package(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(
+        tmp_path / "cgo",
+        {
+            "main.go": SEED_CGO,
+            "ziglang/__init__.py": "",
+            "ziglang/__main__.py": _FAKE_ZIGLANG_MAIN.format(marker="main-ran"),
+            "ziglang/zig": _FAKE_ZIG.format(marker="zig-ran"),
+        },
+    )
+    (mod / "ziglang" / "zig").chmod(0o755)
+    run = run_gostatic(
+        ["build", "--json", "--strategy", "zig-static", "-o", "app", "."],
+        mod,
+        gostatic_env,
+        timeout=900,
+    )
+    assert not (mod / "main-ran").exists()
+    assert not (mod / "zig-ran").exists()
+    assert run.returncode == 0, run.stderr
+    assert_static_by_readelf(mod / "app")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from gostatic.errors import UsageError
@@ -33,7 +31,7 @@ from gostatic.toolchains import fixed_toolchains, host_goarch
 HOST = Target(goos="linux", goarch=host_goarch(), pie=False, cross=False, own_cc=False)
 PIE = Target(goos="linux", goarch=host_goarch(), pie=True, cross=False, own_cc=False)
 ARM64 = Target(goos="linux", goarch="arm64", pie=False, cross=True, own_cc=False)
-ZIG = (sys.executable, "-m", "ziglang")
+ZIG = ("/opt/zig/zig",)
 ALL_TOOLS = fixed_toolchains(musl_gcc="/usr/bin/musl-gcc", zig=ZIG, glibc_static=True)
 NO_TOOLS = fixed_toolchains(musl_gcc=None, zig=None, glibc_static=True)
 
@@ -106,8 +104,8 @@ def test_zig_needs_a_known_target() -> None:
 
 def test_zig_cc_is_built_from_what_is_installed_for_the_target() -> None:
     env = toolchain_env(ZIG_STATIC, ARM64, ALL_TOOLS)
-    assert env["CC"].endswith("-m ziglang cc -target aarch64-linux-musl")
-    assert env["CXX"].endswith("-m ziglang c++ -target aarch64-linux-musl")
+    assert env["CC"] == "/opt/zig/zig cc -target aarch64-linux-musl"
+    assert env["CXX"] == "/opt/zig/zig c++ -target aarch64-linux-musl"
     assert toolchain_env(MUSL_STATIC, HOST, ALL_TOOLS) == {"CC": "/usr/bin/musl-gcc"}
     assert toolchain_env(EXTERNAL_STATIC, HOST, ALL_TOOLS) == {}
 

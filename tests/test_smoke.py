@@ -54,6 +54,17 @@ def test_smoke_reports_output_and_exit_status(mod: Path, gostatic_env: dict[str,
     assert "  stdout| args" in run.stderr
 
 
+def test_help_after_the_double_dash_goes_to_the_program(
+    mod: Path, gostatic_env: dict[str, str]
+) -> None:
+    run = run_gostatic(
+        ["build", "--smoke", "--json", "-o", "app", ".", "--", "--help"], mod, gostatic_env
+    )
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["smoke"]["stdout"] == 'args ["--help"] env 0\n'
+
+
 def test_a_failing_run_makes_the_build_exit_1(mod: Path, gostatic_env: dict[str, str]) -> None:
     run = run_gostatic(["build", "--smoke", "-o", "app", ".", "--", "fail"], mod, gostatic_env)
     assert run.returncode == 1

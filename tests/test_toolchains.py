@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,18 +13,71 @@ import pytest
 from gostatic.toolchains import Toolchains, host_goarch
 
 
-def test_musl_gcc_is_found_where_which_finds_it() -> None:
-    tools = Toolchains(os.environ, "gcc")
-    assert tools.musl_gcc == shutil.which("musl-gcc")
-    assert Toolchains({"PATH": "/nonexistent"}, "gcc").musl_gcc is None
+def test_musl_gcc_is_looked_for_on_the_given_path(tmp_path: Path) -> None:
+    musl_gcc = _executable(tmp_path / "bin" / "musl-gcc")
+    assert Toolchains({"PATH": f"{tmp_path / 'empty'}:{musl_gcc.parent}"}, "gcc").musl_gcc == str(
+        musl_gcc
+    )
+    assert Toolchains({"PATH": str(tmp_path / "empty")}, "gcc").musl_gcc is None
+    # Not executable: not a compiler go could run.
+    musl_gcc.chmod(0o644)
+    assert Toolchains({"PATH": str(musl_gcc.parent)}, "gcc").musl_gcc is None
 
 
-def test_zig_is_this_pythons_ziglang_when_importable() -> None:
-    tools = Toolchains({"PATH": "/nonexistent"}, "gcc")
-    if importlib.util.find_spec("ziglang") is None:
-        assert tools.zig is None
-    else:
-        assert tools.zig == (sys.executable, "-m", "ziglang")
+def _fake_ziglang(site: Path, with_zig: bool) -> Path:
+    package = site / "ziglang"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    if with_zig:
+        _executable(package / "zig")
+    return package
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_zig_is_the_executable_inside_the_installed_ziglang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = _fake_ziglang(tmp_path / "site", with_zig=True)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site")])
+    assert Toolchains({"PATH": "/nonexistent"}, "gcc").zig == (str(package / "zig"),)
+
+
+def test_zig_without_its_executable_runs_the_package_in_isolated_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_ziglang(tmp_path / "site", with_zig=False)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "site")])
+    assert Toolchains({"PATH": "/nonexistent"}, "gcc").zig == (
+        sys.executable,
+        "-I",
+        "-m",
+        "ziglang",
+    )
+
+
+def test_zig_falls_back_to_path_then_to_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "empty-site")])
+    zig = _executable(tmp_path / "bin" / "zig")
+    assert Toolchains({"PATH": str(zig.parent)}, "gcc").zig == (str(zig),)
+    assert Toolchains({"PATH": str(tmp_path / "empty-bin")}, "gcc").zig is None
+
+
+def test_a_ziglang_in_the_current_directory_is_not_the_installed_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `python -m gostatic` puts the project directory first on sys.path.
+    _fake_ziglang(tmp_path / "project", with_zig=True)
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setattr(sys, "path", ["", str(tmp_path / "project")])
+    assert Toolchains({"PATH": "/nonexistent"}, "gcc").zig is None
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not on PATH")

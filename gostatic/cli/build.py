@@ -16,9 +16,20 @@ def _complete_strategy(incomplete: str) -> list[str]:
     return [name for name in NAMES if name.startswith(incomplete)]
 
 
+# Built from the strategy names so that a new rung cannot be left out of the help.
+_HELP = f"""Build like `go build` (same flags, same packages, same outputs), static guaranteed.
+
+Strategies are tried in order ({", ".join(NAMES)}) until the ELF proves the output
+static: static-pie only for -buildmode=pie, musl-static and zig-static only where
+installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed);
+2 usage; 3 no strategy gave a static binary (nothing written); 130 interrupted.
+"""
+
+
 @app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     options_metavar="[OPTIONS] [GO BUILD FLAGS] [PACKAGES]...",
+    help=_HELP,
     epilog=examples(
         "gostatic build -o bin/server ./cmd/server",
         "gostatic build -ldflags \"-s -w -X 'main.version=1.2 beta'\" -o bin/ ./cmd/...",
@@ -34,7 +45,7 @@ def build(
         str | None,
         typer.Option(
             "--strategy",
-            help="Use this strategy only (plain, netgo, cgo-off, external-static).",
+            help=f"Use this strategy only ({', '.join(NAMES)}).",
             autocompletion=_complete_strategy,
         ),
     ] = None,
@@ -58,14 +69,7 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Build like `go build` (same flags, same packages, same outputs), static guaranteed.
-
-    Strategies are tried in order (plain, netgo, cgo-off, external-static,
-    static-pie for -buildmode=pie, then musl-static and zig-static where
-    installed) until the ELF proves the output static. Exit 0 all static;
-    1 go build failed (or, with --smoke, a run failed); 2 usage; 3 no strategy
-    gave a static binary (nothing written); 130 interrupted.
-    """
+    # The help is _HELP, above.
     from gostatic.buildcli import run_build_cli
 
     own = [

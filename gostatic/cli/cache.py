@@ -89,7 +89,8 @@ def clear(
     ] = None,
     cache_dir: CacheDirOption = None,
 ) -> None:
-    """Empty the cache: every entry and the stage directory, or one package's entries."""
+    """Empty the cache: every entry, the stage directory and the fast path's plans, or one
+    package's entries and plans."""
     request = CacheRequest(_directory(cache_dir), package=package)
     raise typer.Exit(guarded(lambda: _clear(request)))
 
@@ -109,6 +110,7 @@ def _clear(request: CacheRequest) -> int:
         _warn(cache.warnings)
         known = {k.package for k in cache.entries}
         count = cache.remove_package(request.package)
+        cache.remove_plans(request.package)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise GostaticError(f"cannot clear the cache in {request.directory}: {reason}") from None

@@ -24,7 +24,8 @@ from gostatic.cli import JsonOption, app, examples
 def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """Why the plain build of PACKAGE is dynamic: every package that uses cgo, the shortest
     import chain to it, and its remedy (netgo, osusergo, external-static, or cannot be
-    static); then the strategy gostatic build will start with.
+    static); then the strategy gostatic build will start with, on the ladder of the
+    project's gostatic.toml if it has one.
 
     Takes go build flags (-tags ...) and honours GOFLAGS, GOOS, GOARCH and CGO_ENABLED.
     Exit 0 explained; 1 go could not load the package; 2 usage.

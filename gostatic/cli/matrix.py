@@ -10,14 +10,15 @@ from typing import Annotated
 import typer
 
 from gostatic.cli import JsonOption, app, examples
+from gostatic.strategies import NAMES
 
 
 @app.command(
     epilog=(
         "Modes: auto (go build), cgo0 (CGO_ENABLED=0), cgo1 (CGO_ENABLED=1),"
-        " dyn (-ldflags -linkmode=external), netgo (-tags netgo), and gostatic's strategies as"
-        " strategy:plain, strategy:netgo (tags netgo,osusergo), strategy:cgo-off,"
-        " strategy:external-static.\n\n"
+        " dyn (-ldflags -linkmode=external), netgo (-tags netgo), and gostatic's strategies as "
+        + ", ".join(f"strategy:{name}" for name in NAMES)
+        + " (strategy:netgo adds osusergo to the seed's netgo).\n\n"
         + examples(
             "gostatic matrix cgo.go fmt.go log-syslog.go",
             "gostatic matrix --json --modes auto,strategy:netgo ./cmd/...",

@@ -10,12 +10,11 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
+from gostatic.report import JSON_VERSION
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 
 if TYPE_CHECKING:
     from gostatic.smoke import SmokeResult
-
-JSON_VERSION = 1
 
 
 def build_to_json(

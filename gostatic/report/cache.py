@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TextIO
 
 from gostatic.cache import CacheEntry, entry_to_toml
+from gostatic.report import JSON_VERSION
 
-JSON_VERSION = 1
 _COLUMNS = ("PACKAGE", "STRATEGY", "TARGET", "GO", "CC", "CGO", "TAGS", "BUILDMODE", "FOUND")
 
 

@@ -11,7 +11,7 @@ from gostatic.explain import (
     OSUSERGO_TAG,
     CgoAnalysis,
 )
-from gostatic.report.build import JSON_VERSION
+from gostatic.report import JSON_VERSION
 from gostatic.strategies import strategy_named
 
 _REMEDY_TEXT = {

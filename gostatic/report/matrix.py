@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from gostatic.matrix import Cell, MatrixReport
-from gostatic.report.build import JSON_VERSION
+from gostatic.report import JSON_VERSION
 
 _COLUMNS = (("Static", "static"), ("Dynamic", "dynamic"), ("Failed", "build-failed"))
 

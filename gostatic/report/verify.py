@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from gostatic.elf import ElfFacts, error_to_json, facts_to_json
+from gostatic.report import JSON_VERSION
 from gostatic.verify import VerifyReport
-
-JSON_VERSION = 1
 
 
 def verify_to_json(report: VerifyReport) -> dict[str, object]:
