@@ -42,7 +42,6 @@ from gostatic.results import (
 from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
 from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import (
-    LADDER,
     Strategy,
     is_strategy_name,
     ladder_from,
@@ -125,9 +124,7 @@ class Builder:
             strategy_named(options.strategy) if options.strategy else None
         )
         self.project = load_project(self.base.resolve())
-        self.ladder: tuple[Strategy, ...] = (
-            tuple(strategy_named(n) for n in self.project.ladder) if self.project.ladder else LADDER
-        )
+        self.ladder: tuple[Strategy, ...] = self.project.strategies
         self.cache_root = cache_dir(
             request.env, request.cwd / options.cache_dir if options.cache_dir else None
         )

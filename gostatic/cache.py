@@ -24,7 +24,7 @@ from gostatic.atomic import write_atomic
 from gostatic.gocmd import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
-from gostatic.paths import STAGE_DIR
+from gostatic.paths import PLANS_DIR, STAGE_DIR
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
@@ -320,7 +320,7 @@ class StrategyCache:
 
         Plans are read as untrusted files: one that is not a readable plan is left alone.
         """
-        from gostatic.fastpath import PLANS_DIR, read_plan
+        from gostatic.fastpath import read_plan
 
         removed = 0
         for path in sorted((self.path.parent / PLANS_DIR).glob("*.json")):
@@ -346,8 +346,6 @@ class StrategyCache:
                 if path != self.lock_path and path.is_file():
                     path.unlink()
                     removed.append(path)
-            from gostatic.fastpath import PLANS_DIR
-
             for name in (STAGE_DIR, PLANS_DIR):
                 tree = directory / name
                 if tree.is_symlink():

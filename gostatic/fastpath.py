@@ -33,12 +33,11 @@ from typing import NamedTuple
 
 from gostatic.gocmd import GoSession
 from gostatic.goflags import GoBuildArgs, apply_overlay, output_for, overlay_env, sets_build_id
-from gostatic.paths import STAGE_DIR, cache_dir
+from gostatic.paths import PLANS_DIR, STAGE_DIR, cache_dir
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, BuildRequest, PackageResult
 from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import is_strategy_name, strategy_named
 
-PLANS_DIR = "plans"
 UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
 # Patterns whose expansion can change without the command line changing.
 _META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})

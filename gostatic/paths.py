@@ -9,6 +9,7 @@ from pathlib import Path
 
 CACHE_DIR_ENV = "GOSTATIC_CACHE_DIR"
 STAGE_DIR = "stage"  # per-output build stages, beside the strategy cache
+PLANS_DIR = "plans"  # what the fast path remembers of each settled command line
 
 
 def cache_dir(env: Mapping[str, str], explicit: Path | None = None) -> Path:
