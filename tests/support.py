@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -221,3 +222,34 @@ def marked(*mark_lists: list[pytest.MarkDecorator]) -> Callable[[F], F]:
         return test
 
     return apply
+
+
+def logging_go(directory: Path) -> tuple[Path, Path]:
+    """A `go` for GOSTATIC_GO that logs each call as "CGO_ENABLED=<value> <args>", then
+    runs the real go: how tests count go's work without timing it. Returns (go, log)."""
+    assert GO is not None
+    log = directory / "go-calls.log"
+    wrapper = directory / "logging-go"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f'printf "CGO_ENABLED=%s %s\\n" "${{CGO_ENABLED-}}" "$*" >> {shlex.quote(str(log))}\n'
+        f'exec {shlex.quote(GO)} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper, log
+
+
+def logged_go_calls(log: Path) -> list[str]:
+    """The calls logged since the last look (the log is emptied)."""
+    calls = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return calls
+
+
+def go_subcommands(calls: list[str]) -> list[str]:
+    return [call.split(" ")[1] for call in calls]
+
+
+def go_builds(calls: list[str]) -> list[str]:
+    """The `go build` calls among ``calls``, each as "CGO_ENABLED=<value> build ..."."""
+    return [call for call in calls if call.split(" ", 1)[1].startswith("build ")]

@@ -50,6 +50,9 @@ from tests.support import (
     SEED_FMT,
     SEED_SYSLOG,
     assert_static_by_readelf,
+    go_builds,
+    logged_go_calls,
+    logging_go,
     requires_go,
     run_gostatic,
     write_module,
@@ -393,19 +396,8 @@ def test_a_new_project_file_is_readable_by_the_team(tmp_path: Path) -> None:
 # --- real builds -----------------------------------------------------------------------------
 
 
-def go_wrapper(tmp_path: Path) -> tuple[Path, Path]:
-    """A `go` that logs its arguments, one call a line, then runs the real go."""
-    log = tmp_path / "go-calls.log"
-    wrapper = tmp_path / "logging-go"
-    wrapper.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{log}'\nexec '{GO}' \"$@\"\n")
-    wrapper.chmod(0o755)
-    return wrapper, log
-
-
-def go_builds(log: Path) -> list[str]:
-    calls = log.read_text().splitlines() if log.exists() else []
-    log.unlink(missing_ok=True)
-    return [c for c in calls if c.startswith("build ")]
+def builds_logged(log: Path) -> list[str]:
+    return go_builds(logged_go_calls(log))
 
 
 def build_json(args: list[str], cwd: Path, env: dict[str, str]) -> dict[str, object]:
@@ -445,7 +437,7 @@ def test_a_cached_package_costs_exactly_one_go_build(
 ) -> None:
     # The user's -linkmode=external defeats the import-graph prediction (plain), so only
     # the cache can send a later build straight to the rung that works.
-    wrapper, log = go_wrapper(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
     cache_dir = Path(env["GOSTATIC_CACHE_DIR"])
     user = ["-ldflags=-linkmode=external"]
@@ -458,13 +450,13 @@ def test_a_cached_package_costs_exactly_one_go_build(
 
     first = build_json([*user, "-o", "bin/first", "./cmd/app"], fmt_module, env)
     assert attempts(first) == ladder
-    assert len(go_builds(log)) == 4
+    assert len(builds_logged(log)) == 4
     assert cached(cache_dir) == {"example.com/m/cmd/app": "external-static"}
 
     # A new output has a new, empty stage: only the cache knows where to start.
     second = build_json([*user, "-o", "bin/second", "./cmd/app"], fmt_module, env)
     assert attempts(second) == [("external-static", "static")]
-    [call] = go_builds(log)
+    [call] = builds_logged(log)
     assert "-tags=netgo,osusergo" in call
     assert_static_by_readelf(fmt_module / "bin" / "second")
 
@@ -549,7 +541,7 @@ def test_a_tampered_entry_never_reaches_go(
         f"cgo = {'true' if goenv['CGO_ENABLED'] == '1' else 'false'}\n"
         'tags = []\nbuildmode = "default"\nfound = "2025-01-01T00:00:00Z"\n'
     )
-    wrapper, log = go_wrapper(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
     result = build_json(["-o", "app", "./cmd/app"], mod, env)
     assert attempts(result) == [("plain", "static")]

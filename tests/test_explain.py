@@ -7,7 +7,6 @@ os/user have cgo files), go build calls are counted by a wrapper that logs each 
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -17,12 +16,14 @@ import pytest
 from gostatic.explain import CgoAnalysis, CgoUse, analyse
 from gostatic.packages import ListedPackage, PackageGraph
 from tests.support import (
-    GO,
     OS_USER,
     SEED_CGO,
     SEED_FMT,
     SEED_SYSLOG,
     assert_static_by_readelf,
+    go_builds,
+    logged_go_calls,
+    logging_go,
     requires_go,
     run_gostatic,
     run_in_empty_root,
@@ -172,23 +173,8 @@ def test_cgo_off_is_refused_only_for_packages_without_a_pure_go_fallback() -> No
     assert refusal is not None and "ex.com/sq" in refusal and "net," not in refusal
 
 
-def _counting_go(tmp_path: Path) -> tuple[Path, Path]:
-    """A `go` that logs CGO_ENABLED and its arguments, then runs the real go."""
-    assert GO is not None
-    log = tmp_path / "go-calls.log"
-    wrapper = tmp_path / "go"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f'printf "CGO_ENABLED=%s %s\\n" "${{CGO_ENABLED-}}" "$*" >> {shlex.quote(str(log))}\n'
-        f'exec {shlex.quote(GO)} "$@"\n'
-    )
-    wrapper.chmod(0o755)
-    return wrapper, log
-
-
 def _go_builds(log: Path) -> list[str]:
-    calls = log.read_text().splitlines() if log.exists() else []
-    return [c for c in calls if c.split(" ", 1)[1].startswith("build ")]
+    return go_builds(logged_go_calls(log))
 
 
 # --- explain on real packages (go list only) -------------------------------------------------
@@ -302,7 +288,7 @@ def test_explain_text_tells_the_chain_the_remedy_and_the_prediction(
 def test_explain_text_says_cgo_off_would_be_skipped_for_a_stubbed_cgo_package(
     progs: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    wrapper, log = _counting_go(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     run = run_gostatic(
         ["explain", "./sqmain"], progs, {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
     )
@@ -359,7 +345,7 @@ def test_explain_errors_are_one_line(
 def test_a_cold_first_build_costs_one_go_build(
     progs: Path, tmp_path: Path, gostatic_env: dict[str, str], program: str, strategy: str
 ) -> None:
-    wrapper, log = _counting_go(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     out = tmp_path / program
     run = run_gostatic(
         ["build", "--json", "-o", str(out), f"./{program}"],
@@ -395,7 +381,7 @@ def test_a_stubbed_cgo_package_is_linked_statically_with_its_c_code(
 def test_cgo_off_is_skipped_not_run_even_when_asked_for(
     progs: Path, tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:
-    wrapper, log = _counting_go(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     out = tmp_path / "sqmain"
     run = run_gostatic(
         ["build", "--json", "--strategy", "cgo-off", "-o", str(out), "./sqmain"],
@@ -428,7 +414,7 @@ def test_when_nothing_else_works_the_stub_is_still_refused(
     (mod / "gostatic.toml").write_text(
         'ladder = ["plain", "netgo", "cgo-off", "external-static"]\n'
     )
-    wrapper, log = _counting_go(tmp_path)
+    wrapper, log = logging_go(tmp_path)
     out = tmp_path / "sqsomain"
     run = run_gostatic(
         ["build", "--json", "-o", str(out), "./sqsomain"],

@@ -6,7 +6,6 @@ go calls are counted with a wrapper (GOSTATIC_GO) that logs its subcommand, neve
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,9 @@ from tests.support import (
     SEED_FMT,
     SEED_SYSLOG,
     assert_static_by_readelf,
+    go_subcommands,
+    logged_go_calls,
+    logging_go,
     requires_go,
     run_gostatic,
     run_in_empty_root,
@@ -27,18 +29,12 @@ pytestmark = [pytest.mark.slow, requires_go]
 
 @pytest.fixture
 def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    log = tmp_path / "go-calls.log"
-    wrapper = tmp_path / "go-wrapper"
-    real_go = shutil.which("go")
-    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{real_go}" "$@"\n')
-    wrapper.chmod(0o755)
+    wrapper, log = logging_go(tmp_path)
     return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 def go_calls(log: Path) -> list[str]:
-    calls = log.read_text().split() if log.exists() else []
-    log.unlink(missing_ok=True)
-    return calls
+    return go_subcommands(logged_go_calls(log))
 
 
 @pytest.fixture
