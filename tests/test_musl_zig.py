@@ -76,6 +76,32 @@ def test_nss_hazard_on_glibc_sends_the_build_to_musl(
     assert NSS_LOADER in (mod / "glibc").read_bytes()
 
 
+def test_the_set_aside_glibc_binary_is_installed_when_musl_cannot_link(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # A musl-gcc that always fails, and a ladder without zig: the NSS-carrying glibc
+    # binary is the only static result, so it is installed, with its hazard and a warning.
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    broken = tools / "musl-gcc"
+    broken.write_text("#!/bin/sh\necho 'musl-gcc: broken on purpose' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    env = {**gostatic_env, "PATH": f"{tools}{os.pathsep}{gostatic_env['PATH']}"}
+    mod = write_module(tmp_path / "nss", {"main.go": CGO_GETPWNAM})
+    (mod / "gostatic.toml").write_text('ladder = ["external-static", "musl-static"]\n')
+
+    run = run_gostatic(["build", "--json", "-o", "app", "."], mod, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "external-static"
+    assert [h["kind"] for h in result["hazards"]] == ["nss"]
+    outcomes = [(a["strategy"], a["outcome"]) for a in result["attempts"]]
+    assert outcomes == [("external-static", "static"), ("musl-static", "build-failed")]
+    assert "nss hazard" in run.stderr
+    assert_static_by_readelf(mod / "app")
+    assert NSS_LOADER in (mod / "app").read_bytes()
+
+
 @marked(requires_zig)
 def test_zig_static_links_cgo_for_the_host(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
     mod = write_module(tmp_path / "cgo", {"main.go": SEED_CGO})
