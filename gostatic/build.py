@@ -25,6 +25,7 @@ from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
     PackageGraph,
+    exe_name,
     load_packages,
     resolve_outputs,
 )
@@ -175,8 +176,6 @@ class Builder:
 
     def _remember_plan(self, pkg: ListedPackage, output: str | None) -> None:
         """Let the next identical command take the fast path (gostatic.fastpath)."""
-        from gostatic.packages import exe_name
-
         path = request_plan_file(self.request, self.cache_root)
         if path is None or self.stage_root.parent != self.cache_root:
             return  # not eligible, or building in a temporary stage
@@ -227,8 +226,6 @@ class Builder:
         return [pkg.import_path]
 
     def _build_one(self, pkg: ListedPackage, output: str | None) -> PackageResult:
-        from gostatic.packages import exe_name
-
         name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
         ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output)), name)
         refused = self._refuse_plugin(ladder)
