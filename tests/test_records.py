@@ -1,0 +1,86 @@
+"""gostatic.records.Record behaves as typing.NamedTuple does for the classes gostatic writes."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+from typing import NamedTuple
+
+import pytest
+
+from gostatic.records import Record
+from tests.support import REPO_ROOT
+
+
+class Typed(NamedTuple):
+    name: str
+    value: str | None = None
+    size: int = 0
+
+    def render(self) -> str:
+        return f"{self.name}={self.value}"
+
+    @property
+    def bare(self) -> bool:
+        return self.value is None
+
+
+class Light(Record):
+    name: str
+    value: str | None = None
+    size: int = 0
+
+    def render(self) -> str:
+        return f"{self.name}={self.value}"
+
+    @property
+    def bare(self) -> bool:
+        return self.value is None
+
+
+def test_same_fields_defaults_and_behaviour_as_typing_namedtuple() -> None:
+    assert Light._fields == Typed._fields
+    assert Light._field_defaults == Typed._field_defaults
+    light, typed = Light("a", size=2), Typed("a", size=2)
+    assert tuple(light) == tuple(typed)
+    assert light.render() == typed.render() and light.bare == typed.bare
+    assert light._replace(value="v") == Light("a", "v", 2)
+    assert light._asdict() == typed._asdict()
+    assert repr(light) == repr(typed).replace("Typed", "Light")
+    assert hash(light) == hash(("a", None, 2))
+    assert isinstance(light, tuple)
+    assert Light.__module__ == __name__
+    assert pickle.loads(pickle.dumps(light)) == light
+
+
+def test_records_are_immutable() -> None:
+    light = Light("a")
+    with pytest.raises(AttributeError):
+        light.name = "b"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        light.other = 1  # type: ignore[attr-defined]
+
+
+def test_a_field_without_default_after_one_with_default_is_refused() -> None:
+    with pytest.raises(TypeError):
+
+        class Bad(Record):
+            first: int = 0
+            second: int  # type: ignore[misc]
+
+
+def test_importing_records_imports_neither_typing_nor_re() -> None:
+    # -S: no site, so no editable-install finder that loads re before the test starts.
+    code = (
+        "import sys; before = set(sys.modules); import gostatic.records; "
+        "print(*sorted(set(sys.modules) - before))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    added = set(out.stdout.split())
+    assert "gostatic.records" in added
+    assert not added & {"typing", "re"}
