@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -15,7 +17,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gostatic.buildcli import asks_for_help, run_build_cli
 
         if not asks_for_help(args[1:]):
-            return run_build_cli(args[1:], os.environ, Path.cwd())
+            return run_build_cli(args[1:], os.environ, os.getcwd())
     from gostatic.cli import run_app
 
     return run_app(args)

@@ -32,19 +32,19 @@ def _temp_beside(dest: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_atomic(dest: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomic(dest: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
     """Replace ``dest`` with ``data``: readers see the old file or the new, never a part.
 
     The file is private (0600, from mkstemp) unless ``mode`` says otherwise.
     """
-    with _temp_beside(dest) as tmp:
+    with _temp_beside(Path(dest)) as tmp:
         tmp.write_bytes(data)
         if mode is not None:
             tmp.chmod(mode)
         os.replace(tmp, dest)
 
 
-def install(src: Path, dest: Path) -> None:
+def install(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
     """Copy a verified binary to ``dest`` atomically: old or new, never partial.
 
     Only a regular file (or a symlink, which is replaced, not followed) is ever replaced:
@@ -56,7 +56,7 @@ def install(src: Path, dest: Path) -> None:
         mode = None
     if mode is not None and not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
         raise GostaticError(f"{dest}: exists and is not a regular file; not replaced")
-    with _temp_beside(dest) as tmp:
+    with _temp_beside(Path(dest)) as tmp:
         shutil.copyfile(src, tmp)
         shutil.copymode(src, tmp)  # go wrote the stage with its own executable mode
         os.replace(tmp, dest)

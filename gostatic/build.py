@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
-from gostatic.fastpath import Plan, project_identity, request_plan_file, write_plan
+from gostatic.fastpath import Plan, project_identity, request_plan_key, write_plan
 from gostatic.gocmd import GoEnv, GoSession, go_env
 from gostatic.goflags import apply_overlay, overlay_env, sets_build_id
 from gostatic.packages import (
@@ -37,7 +37,6 @@ from gostatic.results import (
     BuildReport,
     BuildRequest,
     PackageResult,
-    ProgressFn,
     no_progress,
 )
 from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
@@ -52,6 +51,7 @@ from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:
     from gostatic.elf import ElfFacts
+    from gostatic.results import ProgressFn
 
 # Targets whose binaries are ELF, the only format gostatic can prove static.
 ELF_GOOS = frozenset(
@@ -111,8 +111,9 @@ class Builder:
         self.request = request
         self.progress = progress
         self.session = session if session is not None else GoSession()
-        self.base = request.cwd / (request.go_args.workdir or ".")
-        self.goenv: GoEnv = go_env(request.env, request.cwd, self.session)
+        self.cwd = Path(request.cwd)
+        self.base = self.cwd / (request.go_args.workdir or ".")
+        self.goenv: GoEnv = go_env(request.env, self.cwd, self.session)
         if self.goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(self.goenv.goos))
         self.target = target_of(self.goenv, request.go_args)
@@ -126,9 +127,8 @@ class Builder:
         )
         self.project = load_project(self.base.resolve())
         self.ladder: tuple[Strategy, ...] = self.project.strategies
-        self.cache_root = cache_dir(
-            request.env, request.cwd / options.cache_dir if options.cache_dir else None
-        )
+        explicit = str(self.cwd / options.cache_dir) if options.cache_dir else None
+        self.cache_root = Path(cache_dir(request.env, explicit))
         self.cache = None if options.no_cache else StrategyCache(self.cache_root)
         self.warnings: list[str] = []
         self.notes: list[str] = []
@@ -151,7 +151,7 @@ class Builder:
         self.stage_root = stage_root
         args = self.request.go_args
         self.graph: PackageGraph = load_packages(
-            args, self._listing_env(), self.request.cwd, session=self.session
+            args, self._listing_env(), self.cwd, session=self.session
         )
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
@@ -176,8 +176,8 @@ class Builder:
 
     def _remember_plan(self, pkg: ListedPackage, output: str | None) -> None:
         """Let the next identical command take the fast path (gostatic.fastpath)."""
-        path = request_plan_file(self.request, self.cache_root)
-        if path is None or self.stage_root.parent != self.cache_root:
+        key = request_plan_key(self.request, str(self.cache_root))
+        if key is None or self.stage_root.parent != self.cache_root:
             return  # not eligible, or building in a temporary stage
         plan = Plan(
             package=pkg.import_path,
@@ -188,7 +188,7 @@ class Builder:
             project=project_identity(self.project.path),
             dir=pkg.dir,
         )
-        write_plan(path, plan)
+        write_plan(key, plan)
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
@@ -213,7 +213,7 @@ class Builder:
         )
         targets = [p.import_path for p in packages if p.import_path]
         result = self.session.run(
-            ["build", *argv, *targets], env=self.request.env, cwd=self.request.cwd, check=False
+            ["build", *argv, *targets], env=self.request.env, cwd=self.cwd, check=False
         )
         return None if result.ok else result.stderr
 
@@ -320,7 +320,7 @@ class Builder:
             self._record(ladder, Attempt(strategy.name, "skipped", refusal))
             return None
         req = self.request
-        stage_bin = ladder.stage.binary(strategy.name, ladder.name)
+        stage_bin = Path(ladder.stage.binary(strategy.name, ladder.name))
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
         env.update(toolchain_env(strategy, self.target, self.tools))
@@ -339,7 +339,7 @@ class Builder:
         built = self.session.run(
             ["build", *argv, *self._package_args(ladder.pkg)],
             env=env,
-            cwd=req.cwd,
+            cwd=self.cwd,
             check=False,
         )
         if not built.ok:

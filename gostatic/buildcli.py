@@ -4,14 +4,14 @@ runs on every Makefile target, so it avoids typer's and rich's import cost."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gostatic.errors import UsageError
 from gostatic.goflags import takes_next_argument
 
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from gostatic.results import BuildReport, BuildRequest
     from gostatic.smoke import SmokeResult
 
@@ -76,13 +76,13 @@ def split_own_options(argv: Sequence[str]) -> tuple[dict[str, object], list[str]
     return own, rest
 
 
-def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     from gostatic.exits import guarded
 
     return guarded(lambda: _run(argv, env, cwd))
 
 
-def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
+def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     from gostatic.errors import EXIT_FAILED, EXIT_OK
     from gostatic.fastpath import fast_build
     from gostatic.gocmd import GoSession
@@ -104,7 +104,7 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> int:
         strict=bool(own.get("strict")),
         quiet=bool(own.get("quiet")),
         no_cache=bool(own.get("no_cache")),
-        cache_dir=Path(str(own["cache_dir"])) if own.get("cache_dir") else None,
+        cache_dir=str(own["cache_dir"]) if own.get("cache_dir") else None,
         pin=bool(own.get("pin")),
     )
     if options.strategy is not None:
@@ -136,10 +136,12 @@ def _smoke(
     report: BuildReport, request: BuildRequest, program_args: list[str], quiet: bool
 ) -> dict[str, SmokeResult]:
     """Run each static output in an empty root, telling each run on stderr."""
+    from pathlib import Path
+
     from gostatic.report.smoke import write_smoke_text
     from gostatic.smoke import smoke_outputs
 
-    base = request.cwd / (request.go_args.workdir or ".")
+    base = Path(request.cwd) / (request.go_args.workdir or ".")
     built = [r for r in report.results if r.static]
     runs = smoke_outputs([r.output for r in built], base, program_args, request.env)
     for result, run in zip(built, runs, strict=True):

@@ -320,12 +320,11 @@ class StrategyCache:
 
         Plans are read as untrusted files: one that is not a readable plan is left alone.
         """
-        from gostatic.fastpath import read_plan
+        from gostatic.fastpath import planned_package
 
         removed = 0
-        for path in sorted((self.path.parent / PLANS_DIR).glob("*.json")):
-            plan = read_plan(path)
-            if plan is not None and plan.package == package:
+        for path in sorted((self.path.parent / PLANS_DIR).glob("*")):
+            if planned_package(str(path)) == package:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 
 from gostatic.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, GostaticError
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def guarded(call: Callable[[], int]) -> int:

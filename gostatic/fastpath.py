@@ -22,34 +22,45 @@ like every file in the cache (bad JSON or an unknown strategy name means "no pla
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import json
 import os
-import threading
-from collections.abc import Mapping
-from pathlib import Path
-from typing import NamedTuple
 
-from gostatic.gocmd import GoSession
-from gostatic.goflags import GoBuildArgs, apply_overlay, output_for, overlay_env, sets_build_id
+from gostatic import statefile
+from gostatic.goflags import apply_overlay, output_for, overlay_env, sets_build_id
 from gostatic.paths import PLANS_DIR, STAGE_DIR, cache_dir
-from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, BuildRequest, PackageResult
-from gostatic.stage import Stage, Stamp, file_id, go_build_id
+from gostatic.records import Record
+from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
+from gostatic.stage import (
+    Stage,
+    Stamp,
+    file_id,
+    file_id_fields,
+    file_id_from_fields,
+    go_build_id,
+)
 from gostatic.strategies import is_strategy_name, strategy_named
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from gostatic.gocmd import GoSession
+    from gostatic.goflags import GoBuildArgs
+    from gostatic.results import BuildRequest
+    from gostatic.stage import FileId
 
 UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
 # Patterns whose expansion can change without the command line changing.
 _META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
 # Flags under which go does not (only) build: the full path handles them.
 _NOT_FAST = frozenset({"n", "a", "json"})
+_PLAN_KIND = "gostatic-plan-1"
 
 
-def _env_facts(env: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The environment that can change what go builds or which go runs."""
+def _env_facts(env: Mapping[str, str]) -> list[str]:
+    """The environment that can change what go builds or which go runs, as NAME=VALUE."""
     keep = ("GO", "CGO_", "GOSTATIC_")
     named = {"CC", "CXX", "PATH", "HOME", "XDG_CONFIG_HOME", "PKG_CONFIG_PATH"}
-    return sorted((k, v) for k, v in env.items() if k.startswith(keep) or k in named)
+    return sorted(f"{k}={v}" for k, v in env.items() if k.startswith(keep) or k in named)
 
 
 def _go_env_file(env: Mapping[str, str]) -> str:
@@ -61,23 +72,37 @@ def _go_env_file(env: Mapping[str, str]) -> str:
     return os.path.join(config, "go", "env")
 
 
-def plan_file(
-    args: GoBuildArgs, env: Mapping[str, str], cwd: Path, options_key: str, cache_root: Path
-) -> Path | None:
-    """Where the plan of this command line lives; None when it may not take the fast path."""
+class PlanKey(Record):
+    """Everything a plan is valid for, and the file it lives in."""
+
+    path: str
+    material: tuple[str, ...]
+
+
+def plan_key(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: str, options_key: str, cache_root: str
+) -> PlanKey | None:
+    """The key of this command line's plan; None when it may not take the fast path."""
     if any(f.name in _NOT_FAST for f in args.flags):
         return None
     if any("..." in p or p in _META_PATTERNS for p in args.packages):
         return None
-    material = json.dumps(
-        [str(cwd), list(args.packages), [f.render() for f in args.flags], options_key,
-         _env_facts(env), file_id(Path(_go_env_file(env)))],
-    )  # fmt: skip
-    digest = hashlib.sha256(material.encode()).hexdigest()[:24]
-    return cache_root / PLANS_DIR / f"{digest}.json"
+    # Each part is counted, so that no two command lines give the same fields.
+    material = (
+        cwd,
+        options_key,
+        str(file_id(_go_env_file(env))),
+        str(len(args.packages)),
+        *args.packages,
+        str(len(args.flags)),
+        *(f.render() for f in args.flags),
+        *_env_facts(env),
+    )
+    name = statefile.digest("\0".join(material))
+    return PlanKey(os.path.join(cache_root, PLANS_DIR, name), material)
 
 
-class Plan(NamedTuple):
+class Plan(Record):
     """What the full path learned about a single-package command line."""
 
     package: str
@@ -85,53 +110,73 @@ class Plan(NamedTuple):
     stage_key: str
     name: str
     goflags: str
-    project: tuple[str, object]  # gostatic.toml's path and identity: a new pin voids the plan
+    project: tuple[str, FileId | None]  # gostatic.toml and its identity: a new pin voids the plan
     dir: str  # the package's source directory
 
 
-def project_identity(project_file: Path) -> tuple[str, object]:
-    found = file_id(project_file)
-    return (str(project_file), list(found) if found is not None else None)
+def project_identity(project_file: str | os.PathLike[str]) -> tuple[str, FileId | None]:
+    return (os.fspath(project_file), file_id(project_file))
 
 
-def read_plan(path: Path) -> Plan | None:
-    try:
-        raw = json.loads(path.read_text())
-        output = raw["output"]
-        project = raw["project"]
-        plan = Plan(
-            package=str(raw["package"]),
-            output=None if output is None else str(output),
-            stage_key=str(raw["stage_key"]),
-            name=str(raw["name"]),
-            goflags=str(raw["goflags"]),
-            project=(str(project[0]), project[1]),
-            dir=str(raw["dir"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+# The plan's fields after the key's material; the output and the project's identity may be
+# absent, which an empty field says (no output is ever named "", no identity part is "").
+_PLAN_FIELDS = 10
+
+
+def read_plan(key: PlanKey) -> Plan | None:
+    fields = statefile.read(_PLAN_KIND, key.path)
+    n = len(key.material)
+    if fields is None or len(fields) != n + _PLAN_FIELDS or tuple(fields[:n]) != key.material:
         return None
-    return plan
+    package, output, stage_key, name, goflags, project, *identity, directory = fields[n:]
+    try:
+        found = file_id_from_fields(identity)
+    except ValueError:
+        return None
+    return Plan(package, output or None, stage_key, name, goflags, (project, found), directory)
 
 
-def write_plan(path: Path, plan: Plan) -> None:
+def planned_package(path: str) -> str | None:
+    """The package of the plan at ``path``, whatever command line it is for; None if the
+    file is not a plan."""
+    fields = statefile.read(_PLAN_KIND, path)
+    if fields is None or len(fields) < _PLAN_FIELDS:
+        return None
+    return fields[-_PLAN_FIELDS]
+
+
+def write_plan(key: PlanKey, plan: Plan) -> None:
     """Record the plan unless it is already there (an up-to-date build writes nothing)."""
-    if read_plan(path) == plan:
+    if read_plan(key) == plan:
         return
     from gostatic.atomic import write_atomic
 
+    project, found = plan.project
+    identity = file_id_fields(found)
+    fields = [
+        *key.material,
+        plan.package,
+        plan.output or "",
+        plan.stage_key,
+        plan.name,
+        plan.goflags,
+        project,
+        *identity,
+        plan.dir,
+    ]
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(plan._asdict()).encode())
+        os.makedirs(os.path.dirname(key.path), exist_ok=True)
+        write_atomic(key.path, statefile.encode(_PLAN_KIND, fields))
     except OSError:
         pass  # a plan only saves time; the cache's own warnings cover an unwritable dir
 
 
-def request_plan_file(request: BuildRequest, cache_root: Path) -> Path | None:
+def request_plan_key(request: BuildRequest, cache_root: str) -> PlanKey | None:
     options = request.options
     if options.no_cache or options.pin:
         return None
     options_key = f"strategy={options.strategy} strict={options.strict}"
-    return plan_file(request.go_args, request.env, request.cwd, options_key, cache_root)
+    return plan_key(request.go_args, request.env, request.cwd, options_key, cache_root)
 
 
 def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
@@ -145,14 +190,13 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     Whatever go ran here stays in ``session``, so the full path never runs it twice.
     """
     options = request.options
-    cache_root = cache_dir(
-        request.env, request.cwd / options.cache_dir if options.cache_dir else None
-    )
-    path = request_plan_file(request, cache_root)
-    plan = read_plan(path) if path is not None else None
+    explicit = os.path.join(request.cwd, options.cache_dir) if options.cache_dir else None
+    cache_root = cache_dir(request.env, explicit)
+    key = request_plan_key(request, cache_root)
+    plan = read_plan(key) if key is not None else None
     if plan is None or not _trustworthy(plan, request):
         return None
-    stage = Stage(cache_root / STAGE_DIR, plan.stage_key)
+    stage = Stage(os.path.join(cache_root, STAGE_DIR), plan.stage_key)
     stamp = stage.read_stamp()
     if stamp is None or not is_strategy_name(stamp.strategy):
         return None
@@ -168,13 +212,14 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
         _start_early(request, session, needs_graph)
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
-    argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, str(stage_bin))]
+    argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply
-    output = request.cwd / (args.workdir or ".") / plan.output if plan.output else None
+    base = os.path.join(request.cwd, args.workdir or ".")
+    output = os.path.join(base, plan.output) if plan.output else None
     build_id = go_build_id(stage_bin)
     if build_id is None:
         return None
@@ -202,7 +247,7 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     return BuildReport((result,))
 
 
-def _static_without_hazards(binary: Path) -> bool:
+def _static_without_hazards(binary: str) -> bool:
     from gostatic.elf import inspect_elf
     from gostatic.errors import ElfError
 
@@ -224,12 +269,13 @@ def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
     name = plan.name
     if not name or name in (".", "..") or os.path.basename(name) != name:
         return False
-    base = request.cwd / (request.go_args.workdir or ".")
+    base = os.path.join(request.cwd, request.go_args.workdir or ".")
     if plan.output != output_for(request.go_args.output, name, base):
         return False
     if plan.goflags != _effective_goflags(request.env):
         return False
-    return file_id(Path(plan.project[0])) == _as_id(plan.project[1])
+    project, identity = plan.project
+    return file_id(project) == identity
 
 
 def _effective_goflags(env: Mapping[str, str]) -> str | None:
@@ -263,12 +309,14 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
 
 
 def _start_early(request: BuildRequest, session: GoSession, needs_graph: bool) -> None:
-    """Start, while the fast path's go build runs, what will be needed after it: the ELF
-    reader's import and, when the full path will have to decide, go env and go list (as
-    gostatic.build asks them)."""
+    """Start, while the fast path's go build runs, what will be needed after it: the
+    imports of the ELF reader and of the installer and, when the full path will have to
+    decide, go env and go list (as gostatic.build asks them)."""
+    import threading
+
     # pyelftools takes ~50 ms to import. Not a daemon thread: an import must not be cut
     # off at interpreter exit.
-    threading.Thread(target=importlib.import_module, args=("gostatic.elf",)).start()
+    threading.Thread(target=_import_for_rebuild).start()
     if needs_graph:
         from gostatic.gocmd import ENV_ARGS
         from gostatic.packages import list_args
@@ -277,7 +325,6 @@ def _start_early(request: BuildRequest, session: GoSession, needs_graph: bool) -
         session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
 
 
-def _as_id(raw: object) -> tuple[int, int, int] | None:
-    if isinstance(raw, list) and len(raw) == 3 and all(isinstance(x, int) for x in raw):
-        return (raw[0], raw[1], raw[2])
-    return None
+def _import_for_rebuild() -> None:
+    import gostatic.atomic
+    import gostatic.elf  # noqa: F401

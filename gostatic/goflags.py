@@ -8,11 +8,14 @@ so a wrapper that simply appends its own flags silently drops the user's.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import NamedTuple
 
 from gostatic.errors import UsageError
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from os import PathLike
 
 # `go build` flags that take a value, as `-flag value` or `-flag=value`.
 _VALUE_FLAGS = frozenset(
@@ -37,7 +40,7 @@ _LINK_VALUE_FLAGS = frozenset(
 )  # fmt: skip
 
 
-class GoFlag(NamedTuple):
+class GoFlag(Record):
     """One `go build` flag as given; ``value`` is None for a bare boolean flag."""
 
     name: str
@@ -47,7 +50,7 @@ class GoFlag(NamedTuple):
         return f"-{self.name}" if self.value is None else f"-{self.name}={self.value}"
 
 
-class GoBuildArgs(NamedTuple):
+class GoBuildArgs(Record):
     """A `go build` command line split the way `go` splits it."""
 
     flags: tuple[GoFlag, ...]
@@ -118,7 +121,7 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
     return GoBuildArgs(tuple(flags), tuple(argv[i:]))
 
 
-def output_for(output: str | None, name: str, base: Path) -> str | None:
+def output_for(output: str | None, name: str, base: str | PathLike[str]) -> str | None:
     """Where go build writes a single main package's binary named ``name``: ``-o FILE``,
     ``-o DIR/`` (or an existing directory) plus the name, or the name in the directory.
     None for ``-o /dev/null``, which go takes as "build, write nothing"."""
@@ -126,7 +129,7 @@ def output_for(output: str | None, name: str, base: Path) -> str | None:
         return None
     if output is None:
         return name
-    if output.endswith(("/", os.sep)) or (base / output).is_dir():
+    if output.endswith(("/", os.sep)) or os.path.isdir(os.path.join(base, output)):
         return os.path.join(output, name)
     return output
 
@@ -278,7 +281,7 @@ def _split_pattern(value: str) -> tuple[str, str]:
     return pattern + "=", rest
 
 
-class Overlay(NamedTuple):
+class Overlay(Record):
     """What a strategy adds to a build: tags, linker settings and environment."""
 
     tags: tuple[str, ...] = ()

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gostatic.build import ELF_GOOS
 from gostatic.errors import GoCommandError, UsageError
@@ -19,8 +19,11 @@ from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
 from gostatic.rungs import non_elf_message
-from gostatic.strategies import LADDER, NAMES, Toolchain, is_strategy_name, strategy_named
+from gostatic.strategies import LADDER, NAMES, is_strategy_name, strategy_named
 from gostatic.toolchains import INSTALL_HINT, Toolchains
+
+if TYPE_CHECKING:
+    from gostatic.strategies import Toolchain
 
 Result = Literal["static", "dynamic", "build-failed"]
 STRATEGY_PREFIX = "strategy:"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 CACHE_DIR_ENV = "GOSTATIC_CACHE_DIR"
 STAGE_DIR = "stage"  # per-output build stages, beside the strategy cache
 PLANS_DIR = "plans"  # what the fast path remembers of each settled command line
 
 
-def cache_dir(env: Mapping[str, str], explicit: Path | None = None) -> Path:
+def cache_dir(env: Mapping[str, str], explicit: str | None = None) -> str:
     """``explicit`` (the ``--cache-dir`` flag), else ``GOSTATIC_CACHE_DIR``, else platformdirs'
     user cache path (XDG_CACHE_HOME honoured).
 
@@ -24,12 +26,12 @@ def cache_dir(env: Mapping[str, str], explicit: Path | None = None) -> Path:
         return explicit
     from_env = env.get(CACHE_DIR_ENV)
     if from_env:
-        return Path(from_env)
+        return from_env
     if sys.platform == "linux":
         # The XDG spec (and platformdirs) ignore a relative XDG_CACHE_HOME.
         xdg = env.get("XDG_CACHE_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else Path(os.path.expanduser("~/.cache"))
-        return base / "gostatic"
-    from platformdirs import user_cache_path
+        base = xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")
+        return os.path.join(base, "gostatic")
+    from platformdirs import user_cache_dir
 
-    return user_cache_path("gostatic", appauthor=False)
+    return user_cache_dir("gostatic", appauthor=False)

@@ -2,27 +2,33 @@
 ladder (gostatic.build) and the reporters, in a module cheap enough to import on every
 Makefile target.
 
-Records on that path (here, and in goflags, strategies, gocmd and stage) are immutable
-NamedTuples rather than frozen dataclasses: importing dataclasses pulls in inspect, ~10 ms
-measured, which is a fifth of an up-to-date `go build`.
+Records on that path (here, and in goflags, strategies, gocmd, stage and fastpath) are
+immutable records declared like NamedTuples (gostatic.records), not frozen dataclasses:
+importing dataclasses pulls in inspect, and typing pulls in re, ~10 ms each, measured,
+against 40-70 ms for an up-to-date `go build`. Paths here are strings for the same reason
+(pathlib imports re too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Literal, NamedTuple
-
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK
-from gostatic.goflags import GoBuildArgs
+from gostatic.records import Record
 
-Outcome = Literal["static", "dynamic", "build-failed", "skipped"]
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Literal, TypeAlias
+
+    from gostatic.goflags import GoBuildArgs
+
+    Outcome: TypeAlias = Literal["static", "dynamic", "build-failed", "skipped"]
+    ProgressFn: TypeAlias = Callable[[str, "Attempt"], None]
 
 # The detail of the attempt that won; reporters leave it out of the progress lines.
 STATIC_DETAIL = "no interpreter, no DT_NEEDED"
 
 
-class BuildOptions(NamedTuple):
+class BuildOptions(Record):
     """gostatic's own options for a build, resolved once."""
 
     json: bool = False
@@ -30,18 +36,18 @@ class BuildOptions(NamedTuple):
     strict: bool = False
     quiet: bool = False
     no_cache: bool = False  # neither read nor write the strategy cache
-    cache_dir: Path | None = None  # --cache-dir, relative to the request's cwd
+    cache_dir: str | None = None  # --cache-dir, relative to the request's cwd
     pin: bool = False  # write each winning strategy into the project's gostatic.toml
 
 
-class BuildRequest(NamedTuple):
+class BuildRequest(Record):
     go_args: GoBuildArgs
     options: BuildOptions
     env: Mapping[str, str]
-    cwd: Path
+    cwd: str  # the directory go runs in, which relative paths start from
 
 
-class Attempt(NamedTuple):
+class Attempt(Record):
     strategy: str
     outcome: Outcome
     detail: str
@@ -50,7 +56,7 @@ class Attempt(NamedTuple):
     go_output: str = ""
 
 
-class PackageResult(NamedTuple):
+class PackageResult(Record):
     package: str
     output: str | None
     strategy: str | None
@@ -65,7 +71,7 @@ class PackageResult(NamedTuple):
         return self.go_error is not None
 
 
-class BuildReport(NamedTuple):
+class BuildReport(Record):
     results: tuple[PackageResult, ...]
     check_error: str | None = None  # go's message when a non-main package failed to build
     warnings: tuple[str, ...] = ()
@@ -78,9 +84,6 @@ class BuildReport(NamedTuple):
         if any(not r.static for r in self.results):
             return EXIT_NOT_STATIC
         return EXIT_OK
-
-
-ProgressFn = Callable[[str, Attempt], None]
 
 
 def no_progress(package: str, attempt: Attempt) -> None:

@@ -10,21 +10,39 @@ installed from it, so an up-to-date build neither re-reads the ELF nor copies ag
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from pathlib import Path
-from typing import NamedTuple
+
+from gostatic import statefile
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    StrPath: TypeAlias = "str | os.PathLike[str]"
 
 FileId = tuple[int, int, int]  # inode, size, mtime_ns: changes whenever gostatic writes a file
 
 
-def file_id(path: Path) -> FileId | None:
+def file_id(path: StrPath) -> FileId | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def file_id_fields(found: FileId | None) -> list[str]:
+    """A file identity as three state-file fields; three empty ones for no file."""
+    return [str(x) for x in found] if found is not None else ["", "", ""]
+
+
+def file_id_from_fields(fields: list[str]) -> FileId | None:
+    """The inverse of :func:`file_id_fields`; ValueError if the fields are neither."""
+    if fields == ["", "", ""]:
+        return None
+    first, second, third = (int(x) for x in fields)
+    return (first, second, third)
 
 
 # go puts its build ID in an ELF note (name "Go", type 4) within the first 32 KiB, and
@@ -33,7 +51,7 @@ _BUILD_ID_HEAD = 32 * 1024
 _GO_NOTE_TYPE = 4
 
 
-def go_build_id(path: Path) -> str | None:
+def go_build_id(path: StrPath) -> str | None:
     """The Go build ID of a binary, or None if it has none that can be read."""
     try:
         with open(path, "rb") as f:
@@ -53,7 +71,7 @@ def go_build_id(path: Path) -> str | None:
     return None
 
 
-class Stamp(NamedTuple):
+class Stamp(Record):
     """What the last run proved: this stage binary is static, this output is a copy of it."""
 
     strategy: str
@@ -62,16 +80,19 @@ class Stamp(NamedTuple):
     hazards: tuple[tuple[str, str], ...]
 
 
+_STAMP_KIND = "gostatic-stamp-1"
+
+
 class Stage:
     """The stage directory of one output (or of one package when there is no output)."""
 
-    def __init__(self, root: Path, key: str) -> None:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:20]
-        self.dir = root / digest
-        self._stamp = self.dir / "stamp.json"
+    def __init__(self, root: StrPath, key: str) -> None:
+        self.key = key
+        self.dir = os.path.join(root, statefile.digest(key))
+        self._stamp = os.path.join(self.dir, "stamp")
 
-    def binary(self, strategy: str, name: str) -> Path:
-        return self.dir / strategy / name
+    def binary(self, strategy: str, name: str) -> str:
+        return os.path.join(self.dir, strategy, name)
 
     def stamped_at(self) -> int | None:
         """When the stamp was last written (ns), or None without one."""
@@ -79,32 +100,32 @@ class Stage:
         return found[2] if found is not None else None
 
     def read_stamp(self) -> Stamp | None:
-        """The stamp, or None if missing or not of the expected shape (it is untrusted)."""
-        try:
-            raw = json.loads(self._stamp.read_text())
-            output = raw["output"]
-            stamp = Stamp(
-                strategy=str(raw["strategy"]),
-                build_id=str(raw["build_id"]),
-                output=None if output is None else (int(output[0]), int(output[1]), int(output[2])),
-                hazards=tuple((str(k), str(d)) for k, d in raw["hazards"]),
-            )
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        """The stamp, or None if missing or not of the expected shape (it is untrusted).
+
+        Fields: the stage key (two keys may share a directory name), strategy, build ID,
+        the output's identity (three integers, or three empty fields), then hazard kind and
+        detail pairs.
+        """
+        fields = statefile.read(_STAMP_KIND, self._stamp)
+        if fields is None or len(fields) < 6 or len(fields) % 2 or fields[0] != self.key:
             return None
-        return stamp
+        _, strategy, build_id, *identity = fields[:6]
+        try:
+            output = file_id_from_fields(identity)
+        except ValueError:
+            return None
+        hazards = tuple(zip(fields[6::2], fields[7::2], strict=True))
+        return Stamp(strategy, build_id, output, hazards)
 
     def write_stamp(self, stamp: Stamp) -> None:
-        data = {
-            "strategy": stamp.strategy,
-            "build_id": stamp.build_id,
-            "output": None if stamp.output is None else list(stamp.output),
-            "hazards": [list(h) for h in stamp.hazards],
-        }
+        identity = file_id_fields(stamp.output)
+        hazards = [text for pair in stamp.hazards for text in pair]
+        fields = [self.key, stamp.strategy, stamp.build_id, *identity, *hazards]
         from gostatic.atomic import write_atomic
 
-        write_atomic(self._stamp, json.dumps(data).encode())
+        write_atomic(self._stamp, statefile.encode(_STAMP_KIND, fields))
 
-    def settle(self, stage_bin: Path, output: Path | None, stamp: Stamp) -> None:
+    def settle(self, stage_bin: StrPath, output: StrPath | None, stamp: Stamp) -> None:
         """Install a proved-static stage binary at ``output`` (if any), then stamp both, so
         the next build can tell that neither changed."""
         if output is not None:
@@ -119,9 +140,9 @@ class Stage:
         import shutil
 
         try:
-            entries = list(self.dir.iterdir())
+            entries = list(os.scandir(self.dir))
         except OSError:
             return
         for entry in entries:
-            if entry.is_dir() and entry.name != keep:
-                shutil.rmtree(entry, ignore_errors=True)
+            if entry.is_dir(follow_symlinks=False) and entry.name != keep:
+                shutil.rmtree(entry.path, ignore_errors=True)

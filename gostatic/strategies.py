@@ -6,19 +6,22 @@ project file); names never turn into raw flags, so a tampered cache cannot injec
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
-
 from gostatic.errors import UsageError
 from gostatic.goflags import Overlay
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    # A C toolchain other than go's default CC. Only a kind is named here: the command comes
+    # from what gostatic finds installed (gostatic.toolchains), never from a file it reads.
+    Toolchain: TypeAlias = Literal["musl-gcc", "zig"]
 
 _PURE_GO_TAGS = ("netgo", "osusergo")
 
-# A C toolchain other than go's default CC. Only a kind is named here: the command comes
-# from what gostatic finds installed (gostatic.toolchains), never from a file it reads.
-Toolchain = Literal["musl-gcc", "zig"]
 
-
-class Strategy(NamedTuple):
+class Strategy(Record):
     name: str
     overlay: Overlay
     summary: str

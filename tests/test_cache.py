@@ -737,10 +737,14 @@ def test_cache_clear_where_nothing_can_be_written_is_one_line(
     assert line.startswith(f"gostatic: cannot clear the cache in {cache_dir}:")
 
 
+def _plan_package(plan: Path) -> str:
+    """The package a fast-path plan names, read here as the format is documented
+    (gostatic.statefile, gostatic.fastpath): NUL-ended fields, the package tenth from last."""
+    return plan.read_bytes().split(b"\0")[-11].decode()
+
+
 def _plan_packages(cache_dir: Path) -> list[str]:
-    """The "package" of each fast-path plan under ``cache_dir``, read here as plain JSON."""
-    plans = cache_dir / "plans"
-    return sorted(json.loads(p.read_text())["package"] for p in plans.glob("*.json"))
+    return sorted(_plan_package(p) for p in (cache_dir / "plans").iterdir())
 
 
 @pytest.mark.slow
@@ -754,14 +758,14 @@ def test_cache_clear_forgets_the_fast_path_plans(
         run = run_gostatic(["build", "-o", name, f"./{name}"], mod, gostatic_env)
         assert run.returncode == 0, run.stderr
     assert _plan_packages(cache_dir) == ["example.com/m/a", "example.com/m/b"]
-    # Plans are untrusted files: one that is not JSON, or not a plan, stops nothing.
-    (cache_dir / "plans" / "junk.json").write_text("{not json")
-    (cache_dir / "plans" / "list.json").write_text("[1, 2]")
+    # Plans are untrusted files: one that is not a plan stops nothing.
+    (cache_dir / "plans" / "junk").write_bytes(b"\xff\0not a plan")
+    (cache_dir / "plans" / "short").write_bytes(b"gostatic-plan-1\0x\0")
 
     run = run_gostatic(["cache", "clear", "example.com/m/a"], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr
-    remaining = [p for p in (cache_dir / "plans").glob("*.json") if p.stem not in ("junk", "list")]
-    assert [json.loads(p.read_text())["package"] for p in remaining] == ["example.com/m/b"]
+    remaining = [p for p in (cache_dir / "plans").iterdir() if p.name not in ("junk", "short")]
+    assert [_plan_package(p) for p in remaining] == ["example.com/m/b"]
 
     run = run_gostatic(["cache", "clear"], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr

@@ -6,11 +6,16 @@ go calls are counted with a wrapper (GOSTATIC_GO) that logs its subcommand, neve
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from gostatic import statefile
+from gostatic.fastpath import _PLAN_KIND as PLAN_KIND
 from tests.support import (
+    REPO_ROOT,
     SEED_CGO,
     SEED_FMT,
     SEED_SYSLOG,
@@ -40,6 +45,23 @@ def go_calls(log: Path) -> list[str]:
 @pytest.fixture
 def module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "m", {"cmd/logger/main.go": SEED_SYSLOG})
+
+
+# The fields that end a plan file, in gostatic.fastpath's order (the key's material is
+# before them).
+PLAN_FIELDS = (
+    "package", "output", "stage_key", "name", "goflags",
+    "project", "project_ino", "project_size", "project_mtime", "dir",
+)  # fmt: skip
+
+
+def tamper_plan(plan_file: Path, changes: dict[str, str]) -> None:
+    fields = statefile.decode(PLAN_KIND, plan_file.read_bytes())
+    assert fields is not None and len(fields) > len(PLAN_FIELDS)
+    start = len(fields) - len(PLAN_FIELDS)
+    for name, value in changes.items():
+        fields[start + PLAN_FIELDS.index(name)] = value
+    plan_file.write_bytes(statefile.encode(PLAN_KIND, fields))
 
 
 def build(module: Path, env: dict[str, str], *extra: str) -> dict[str, object]:
@@ -150,7 +172,7 @@ def test_a_tampered_plan_means_the_full_path(
     build(module, env)
     plans = list((Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir())
     assert len(plans) == 1
-    plans[0].write_text('{"package": 1, "stage_key": ["-ldflags=-evil"]}')
+    plans[0].write_bytes(b'{"package": 1, "stage_key": ["-ldflags=-evil"]}')
     go_calls(log)
     result = build(module, env)
     assert go_calls(log) == ["env", "list", "build"]
@@ -174,12 +196,12 @@ def test_no_cache_and_strategy_change_skip_the_plan(
     [
         {"goflags": "-ldflags=-extld=EVIL"},
         {"output": "../stolen"},
-        {"output": None},
+        {"output": ""},
         {"name": "../../stolen"},
     ],
 )
 def test_a_plan_cannot_inject_arguments_or_targets(
-    module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path], tamper: dict[str, object]
+    module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path], tamper: dict[str, str]
 ) -> None:
     env, log = counted
     build(module, env)
@@ -188,10 +210,7 @@ def test_a_plan_cannot_inject_arguments_or_targets(
     evil.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
     evil.chmod(0o755)
     [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
-    plan = json.loads(plan_file.read_text())
-    for key, value in tamper.items():
-        plan[key] = json.loads(json.dumps(value).replace("EVIL", str(evil)))
-    plan_file.write_text(json.dumps(plan))
+    tamper_plan(plan_file, {k: v.replace("EVIL", str(evil)) for k, v in tamper.items()})
     go_calls(log)
 
     result = build(module, env)
@@ -210,10 +229,7 @@ def test_a_plan_never_chooses_what_is_built(
     build(module, env)
     evil = write_module(tmp_path / "evil", {"main.go": SEED_FMT.replace("Hello", "EVIL")})
     [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
-    plan = json.loads(plan_file.read_text())
-    plan["package_args"] = [str(evil / "main.go")]
-    plan["package"] = "example.com/evil"
-    plan_file.write_text(json.dumps(plan))
+    tamper_plan(plan_file, {"package": "example.com/evil", "dir": str(evil)})
     (module / "cmd" / "logger" / "main.go").write_text(
         SEED_SYSLOG.replace("Hello %d!", "Hello again %d!")
     )
@@ -221,3 +237,40 @@ def test_a_plan_never_chooses_what_is_built(
     proc = run_in_empty_root(module / "bin" / "logger", tmp_path / "root")
     out = proc.stdout + proc.stderr
     assert "Hello again 42!" in out and "EVIL" not in out
+
+
+# What an up-to-date build may import beyond a bare interpreter (python -S): gostatic's
+# own modules, collections (for gostatic.records) and a few C modules that cost ~0.1 ms.
+# typing, re, json, pathlib, subprocess, threading, hashlib and the like each cost
+# milliseconds against go's 40-70 ms (docs/performance.md).
+HOT_PATH_IMPORTS = {
+    "__future__", "_collections", "_collections_abc", "_operator", "_stat", "collections",
+    "errno", "genericpath", "itertools", "keyword", "operator", "os", "os.path",
+    "posixpath", "reprlib", "select", "stat", "zlib",
+}  # fmt: skip
+
+_IMPORTS_OF_ONE_BUILD = """
+import sys
+before = set(sys.modules)
+from gostatic.__main__ import main
+status = main(sys.argv[1:])
+print(status, *sorted(set(sys.modules) - before))
+"""
+
+
+def test_an_up_to_date_build_imports_only_what_the_interpreter_has(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    args = ["build", "-o", "bin/logger", "./cmd/logger"]
+    assert run_gostatic(args, module, gostatic_env).returncode == 0
+    # -S: no site, so no editable-install finder that imports pathlib and re beforehand.
+    env = {**gostatic_env, "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", _IMPORTS_OF_ONE_BUILD, *args],
+        cwd=module, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    status, *imported = run.stdout.split()
+    assert status == "0" and "up to date" in run.stderr, run.stderr
+    unexpected = {m for m in imported if m != "gostatic" and not m.startswith("gostatic.")}
+    assert unexpected <= HOT_PATH_IMPORTS, sorted(unexpected - HOT_PATH_IMPORTS)
+    assert "gostatic.elf" not in imported and "gostatic.build" not in imported

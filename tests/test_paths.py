@@ -24,8 +24,8 @@ def test_linux_cache_dir_matches_platformdirs(
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)
     import os
 
-    assert cache_dir(dict(os.environ)) == user_cache_path("gostatic", appauthor=False)
+    assert Path(cache_dir(dict(os.environ))) == user_cache_path("gostatic", appauthor=False)
 
 
 def test_explicit_setting_wins() -> None:
-    assert cache_dir({"GOSTATIC_CACHE_DIR": "/x/y", "XDG_CACHE_HOME": "/z"}) == Path("/x/y")
+    assert cache_dir({"GOSTATIC_CACHE_DIR": "/x/y", "XDG_CACHE_HOME": "/z"}) == "/x/y"

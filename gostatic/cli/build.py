@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -88,4 +87,4 @@ def build(
         own += ["--strategy", strategy]
     if cache_dir is not None:
         own += ["--cache-dir", str(cache_dir)]
-    raise typer.Exit(run_build_cli([*own, *ctx.args], os.environ, Path.cwd()))
+    raise typer.Exit(run_build_cli([*own, *ctx.args], os.environ, os.getcwd()))

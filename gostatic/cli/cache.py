@@ -32,7 +32,7 @@ class CacheRequest:
 def _directory(flag: Path | None) -> Path:
     from gostatic.paths import cache_dir
 
-    return cache_dir(os.environ, Path.cwd() / flag if flag else None)
+    return Path(cache_dir(os.environ, str(Path.cwd() / flag) if flag else None))
 
 
 def _warn(warnings: list[str]) -> None:

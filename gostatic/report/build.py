@@ -6,14 +6,15 @@ commands people read interactively.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, TextIO
-
 from gostatic.report import JSON_VERSION
-from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
+from gostatic.results import STATIC_DETAIL
 
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TextIO
+
+    from gostatic.results import Attempt, BuildReport, PackageResult
     from gostatic.smoke import SmokeResult
 
 
@@ -46,6 +47,8 @@ def _result_to_json(result: PackageResult) -> dict[str, object]:
 
 
 def write_json(document: dict[str, object], out: TextIO) -> None:
+    import json
+
     json.dump(document, out, indent=2)
     out.write("\n")
 
