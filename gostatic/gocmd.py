@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     import signal as _signal
     import threading
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
+    from typing import TypeAlias
+
+    Directory: TypeAlias = "str | os.PathLike[str]"
 else:
     # signal's C core, loaded at start-up; the signal module only wraps it in enums, and
     # importing enum costs the 4 ms.
@@ -104,7 +106,7 @@ def workdir_args(args: Sequence[str], workdir: str) -> list[str]:
     return [*head, "-C", target, *rest]
 
 
-def _elsewhere(cwd: Path | None) -> str | None:
+def _elsewhere(cwd: Directory | None) -> str | None:
     """``cwd`` as an absolute path if it is not this process's directory, else None."""
     if cwd is None:
         return None
@@ -155,7 +157,7 @@ def _inheritable_fds() -> list[int]:
     return fds
 
 
-def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Running:
+def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Running:
     """Start ``go ARGS``: the one place a go process is created.
 
     go runs in a session (so a process group) of its own, so that stopping it reaches the
@@ -372,7 +374,7 @@ def run_go(
     args: Sequence[str],
     *,
     env: Mapping[str, str],
-    cwd: Path | None = None,
+    cwd: Directory | None = None,
     check: bool = True,
 ) -> GoResult:
     """Run ``go ARGS`` and capture its output.
@@ -399,10 +401,10 @@ class GoSession:
         self._started: dict[_Key, _Running] = {}
 
     @staticmethod
-    def _key(args: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Key:
+    def _key(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Key:
         return (tuple(args), tuple(sorted(env.items())), str(cwd))
 
-    def start(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path | None) -> None:
+    def start(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Directory | None) -> None:
         key = self._key(args, env, cwd)
         if key not in self._started:
             running = _spawn(args, env, cwd)
@@ -414,7 +416,7 @@ class GoSession:
         args: Sequence[str],
         *,
         env: Mapping[str, str],
-        cwd: Path | None = None,
+        cwd: Directory | None = None,
         check: bool = True,
     ) -> GoResult:
         key = self._key(args, env, cwd)
@@ -448,7 +450,7 @@ ENV_ARGS = ("env", "-json", *_ENV_KEYS)
 
 
 def go_env(
-    env: Mapping[str, str], cwd: Path | None = None, session: GoSession | None = None
+    env: Mapping[str, str], cwd: Directory | None = None, session: GoSession | None = None
 ) -> GoEnv:
     import json  # 1.6 ms, and the fast path of an up-to-date build never asks go env
 
