@@ -2,12 +2,15 @@
 
 `gostatic build` runs on every Makefile target, and most of those builds are up to date:
 go answers them in 40-70 ms. Importing typing (which imports re) costs about 9 ms of that,
-so the modules an up-to-date build loads declare their records with this instead.
+and collections, whose namedtuple typing.NamedTuple builds on, another 2-3 ms with the
+classes it generates; so the modules an up-to-date build loads declare their records with
+this instead.
 
 Type checkers see ``typing.NamedTuple`` itself, so every field is checked as usual. At run
-time a class deriving from `Record` becomes what ``typing.NamedTuple`` would make of it: a
-``collections.namedtuple`` with the annotated fields, their defaults, and the class's
-methods and properties. tests/test_records.py holds the two to the same behaviour.
+time a class deriving from `Record` is what ``typing.NamedTuple`` would make of it: a tuple
+subclass whose annotated fields are read-only properties, with their defaults, the class's
+own methods and properties, and namedtuple's ``_fields``, ``_field_defaults``,
+``_replace`` and ``_asdict``. tests/test_records.py holds the two to the same behaviour.
 """
 
 from __future__ import annotations
@@ -17,29 +20,60 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import NamedTuple as Record
 else:
-    from collections import namedtuple
-
-    # What namedtuple itself defines; a class body may not replace these.
+    # What the tuple base defines; a class body may not replace these.
     _RESERVED = frozenset(
         {"__new__", "__init__", "__slots__", "__getnewargs__", "__annotations__", "__classcell__"}
     )
+
+    def _field(index, name):
+        return property(lambda self: self[index], doc=f"Alias for field number {index} ({name})")
 
     class _RecordMeta(type):
         def __new__(mcs, name, bases, namespace):
             if not bases:  # Record itself
                 return super().__new__(mcs, name, bases, namespace)
-            fields = list(namespace.get("__annotations__", {}))
-            defaults = [namespace[f] for f in fields if f in namespace]
-            if any(f not in namespace for f in fields[len(fields) - len(defaults) :]):
+            fields = tuple(namespace.get("__annotations__", {}))
+            defaults = {f: namespace[f] for f in fields if f in namespace}
+            if any(f not in defaults for f in fields[len(fields) - len(defaults) :]):
                 raise TypeError(f"{name}: a field without a default follows one with a default")
-            record = namedtuple(name, fields, defaults=defaults, module=namespace["__module__"])
-            for key, value in namespace.items():
-                if key in _RESERVED or key in fields:
-                    continue
-                if key.startswith("_") and key in record.__dict__ and not key.startswith("__"):
-                    raise AttributeError(f"{name}: cannot overwrite namedtuple's {key}")
-                setattr(record, key, value)
-            return record
+            body = {k: v for k, v in namespace.items() if k not in fields and k not in _RESERVED}
+            body.update(
+                __slots__=(), _fields=fields, _field_defaults=defaults, __match_args__=fields
+            )
+            body.update((f, _field(i, f)) for i, f in enumerate(fields))
+            return super().__new__(mcs, name, (_Fields,), body)
+
+    class _Fields(tuple):
+        __slots__ = ()
+
+        def __new__(cls, *args, **kwargs):
+            fields = cls._fields
+            if len(args) > len(fields):
+                raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments")
+            values = list(args)
+            for field in fields[len(args) :]:
+                if field in kwargs:
+                    values.append(kwargs.pop(field))
+                elif field in cls._field_defaults:
+                    values.append(cls._field_defaults[field])
+                else:
+                    raise TypeError(f"{cls.__name__}() missing argument {field!r}")
+            if kwargs:
+                raise TypeError(f"{cls.__name__}() got unexpected or repeated {sorted(kwargs)}")
+            return tuple.__new__(cls, values)
+
+        def __getnewargs__(self):
+            return tuple(self)
+
+        def __repr__(self):
+            shown = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
+            return f"{type(self).__name__}({shown})"
+
+        def _asdict(self):
+            return dict(zip(self._fields, self, strict=True))
+
+        def _replace(self, **changes):
+            return type(self)(**{**self._asdict(), **changes})
 
     class Record(metaclass=_RecordMeta):
         """Base of gostatic's immutable records (see the module's docstring)."""

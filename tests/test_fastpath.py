@@ -239,14 +239,13 @@ def test_a_plan_never_chooses_what_is_built(
     assert "Hello again 42!" in out and "EVIL" not in out
 
 
-# What an up-to-date build may import beyond a bare interpreter (python -S): gostatic's
-# own modules, collections (for gostatic.records) and a few C modules that cost ~0.1 ms.
-# typing, re, json, pathlib, subprocess, threading, hashlib and the like each cost
+# What an up-to-date build may import beyond a bare interpreter (python -S, which does not
+# load os either): gostatic's own modules and a few C modules that cost ~0.1 ms. typing,
+# re, json, pathlib, subprocess, threading, hashlib, collections and the like each cost
 # milliseconds against go's 40-70 ms (docs/performance.md).
 HOT_PATH_IMPORTS = {
-    "__future__", "_collections", "_collections_abc", "_operator", "_stat", "collections",
-    "errno", "genericpath", "itertools", "keyword", "operator", "os", "os.path",
-    "posixpath", "reprlib", "select", "stat", "zlib",
+    "__future__", "_collections_abc", "_stat", "errno", "genericpath", "os", "os.path",
+    "posixpath", "select", "stat", "zlib",
 }  # fmt: skip
 
 _IMPORTS_OF_ONE_BUILD = """

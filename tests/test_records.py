@@ -6,7 +6,7 @@ import os
 import pickle
 import subprocess
 import sys
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -53,6 +53,25 @@ def test_same_fields_defaults_and_behaviour_as_typing_namedtuple() -> None:
     assert isinstance(light, tuple)
     assert Light.__module__ == __name__
     assert pickle.loads(pickle.dumps(light)) == light
+    assert Light.__match_args__ == Typed.__match_args__
+    match light:
+        case Light(name, value):
+            assert (name, value) == ("a", None)
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [((), {}), (("a", "b", 1, 2), {}), (("a",), {"name": "b"}), (("a",), {"other": 1})],
+)
+def test_wrong_arguments_are_refused_as_namedtuple_refuses_them(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError):
+        Typed(*args, **kwargs)
+    with pytest.raises(TypeError):
+        Light(*args, **kwargs)
+    with pytest.raises(TypeError):
+        Light("a")._replace(other=1)  # type: ignore[call-arg]
 
 
 def test_records_are_immutable() -> None:
@@ -83,4 +102,4 @@ def test_importing_records_imports_neither_typing_nor_re() -> None:
     )
     added = set(out.stdout.split())
     assert "gostatic.records" in added
-    assert not added & {"typing", "re"}
+    assert not added & {"typing", "re", "collections"}
