@@ -208,13 +208,15 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     if sets_build_id(request.go_args, plan.goflags):
         return None  # a fixed build ID cannot tell a relinked binary from the proved one
     needs_graph = ("CGO_ENABLED", "0") in strategy.overlay.env
-    if _sources_changed_since(plan.dir, stage.stamped_at()):
-        _start_early(request, session, needs_graph)
     stage_bin = stage.binary(strategy.name, plan.name)
     args = request.go_args
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
+    # go first: what is started early while it runs must not delay it.
+    session.start(argv, env=env, cwd=request.cwd, background=False)
+    if _sources_changed_since(plan.dir, stage.stamped_at()):
+        _start_early(request, session, needs_graph)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply

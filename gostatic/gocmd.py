@@ -404,11 +404,22 @@ class GoSession:
     def _key(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Key:
         return (tuple(args), tuple(sorted(env.items())), str(cwd))
 
-    def start(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Directory | None) -> None:
+    def start(
+        self,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Directory | None,
+        background: bool = True,
+    ) -> None:
+        """Start ``go ARGS`` ahead of need. Its output is read on a thread; without
+        ``background`` (its result is asked for next, and go only has to be running while
+        the caller prepares something else) it waits in the pipe, with no thread."""
         key = self._key(args, env, cwd)
         if key not in self._started:
             running = _spawn(args, env, cwd)
-            running.in_background()
+            if background:
+                running.in_background()
             self._started[key] = running
 
     def run(

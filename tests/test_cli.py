@@ -144,7 +144,10 @@ def test_shell_completion_of_commands_and_strategy_names(
     assert complete("gostatic build --strategy ext") == ["external-static"]
     assert "--force" in complete("gostatic init --f")
 
-    script = run_gostatic(["--show-completion", "bash"], tmp_path, plain_env)
+    # Without typer's switch, --show-completion ignores "bash" and asks shellingham for
+    # the shell among the test's ancestor processes, which a detached run does not have.
+    shown_env = {**plain_env, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    script = run_gostatic(["--show-completion", "bash"], tmp_path, shown_env)
     assert script.returncode == 0
     assert "_GOSTATIC_COMPLETE=complete_bash" in script.stdout
     assert "complete " in script.stdout and " gostatic" in script.stdout
