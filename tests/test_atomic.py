@@ -1,0 +1,111 @@
+"""gostatic.atomic: readers see the old file or the new one, never a part, never a leftover."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gostatic import atomic
+from gostatic.errors import GostaticError
+from tests.support import REPO_ROOT
+
+
+def leftovers(directory: Path) -> list[str]:
+    return [p.name for p in directory.iterdir() if p.name.endswith(".gostatic-tmp")]
+
+
+def test_write_atomic_makes_the_directory_and_a_private_file(tmp_path: Path) -> None:
+    dest = tmp_path / "a" / "b" / "file"
+    atomic.write_atomic(dest, b"one")
+    atomic.write_atomic(str(dest), b"two")
+    assert dest.read_bytes() == b"two"
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    atomic.write_atomic(dest, b"three", mode=0o644)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o644
+    assert leftovers(dest.parent) == []
+
+
+@pytest.fixture
+def binary(tmp_path: Path) -> Path:
+    src = tmp_path / "stage-bin"
+    # More than one copy chunk, with every byte value.
+    src.write_bytes(bytes(range(256)) * 5000 + b"tail")
+    src.chmod(0o751)
+    return src
+
+
+def test_install_copies_bytes_and_mode_over_the_old_file(binary: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "app"
+    dest.parent.mkdir()
+    dest.write_bytes(b"old")
+    atomic.install(binary, dest)
+    assert dest.read_bytes() == binary.read_bytes()
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o751
+    assert leftovers(dest.parent) == []
+
+
+def test_install_without_sendfile_copies_through_memory(
+    binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_sendfile(*args: object) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(os, "sendfile", no_sendfile)
+    dest = tmp_path / "app"
+    atomic.install(binary, dest)
+    assert dest.read_bytes() == binary.read_bytes()
+
+
+def test_install_replaces_a_symlink_instead_of_writing_through_it(
+    binary: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep me")
+    link = tmp_path / "app"
+    link.symlink_to(victim)
+    atomic.install(binary, link)
+    assert not link.is_symlink() and link.read_bytes() == binary.read_bytes()
+    assert victim.read_bytes() == b"keep me"
+
+
+def test_install_refuses_what_is_not_a_regular_file(binary: Path) -> None:
+    with pytest.raises(GostaticError, match="not a regular file"):
+        atomic.install(binary, os.devnull)
+    assert Path(os.devnull).is_char_device()
+
+
+def test_an_interrupted_install_leaves_the_old_file_and_no_temporary(
+    binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "app"
+    dest.write_bytes(b"old")
+
+    def interrupted(src: object, dst: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic.install(binary, dest)
+    monkeypatch.undo()
+    assert dest.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+def test_importing_atomic_leaves_tempfile_and_shutil_out() -> None:
+    code = (
+        "import sys; before = set(sys.modules); import gostatic.atomic; "
+        "print(*sorted(set(sys.modules) - before))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    added = set(out.stdout.split())
+    assert "gostatic.atomic" in added
+    assert not added & {"tempfile", "shutil", "pathlib", "random", "hashlib", "contextlib"}
