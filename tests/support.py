@@ -253,3 +253,29 @@ def go_subcommands(calls: list[str]) -> list[str]:
 def go_builds(calls: list[str]) -> list[str]:
     """The `go build` calls among ``calls``, each as "CGO_ENABLED=<value> build ..."."""
     return [call for call in calls if call.split(" ", 1)[1].startswith("build ")]
+
+
+def imports_of(
+    statements: str,
+    argv: tuple[str, ...] = (),
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[list[str], set[str]]:
+    """Run ``statements`` (with ``argv`` as sys.argv[1:]) in an interpreter started with -S,
+    so that no site hook (the dev venv's editable-install finder imports re and pathlib)
+    has loaded anything first. Returns the lines the statements printed and the modules
+    they imported."""
+    code = (
+        "import sys\n_before = set(sys.modules)\n"
+        f"{statements}\n"
+        "print()\nprint(*sorted(set(sys.modules) - _before))\n"
+    )
+    run_env = {**(os.environ if env is None else env), "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-S", "-c", code, *argv],
+        cwd=cwd, env=run_env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    *said, blank, added = run.stdout.split("\n")[:-1]
+    assert blank == "", run.stdout
+    return said, set(added.split())

@@ -5,15 +5,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from gostatic import atomic
 from gostatic.errors import GostaticError
-from tests.support import REPO_ROOT
+from tests.support import imports_of
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -98,14 +96,6 @@ def test_an_interrupted_install_leaves_the_old_file_and_no_temporary(
 
 
 def test_importing_atomic_leaves_tempfile_and_shutil_out() -> None:
-    code = (
-        "import sys; before = set(sys.modules); import gostatic.atomic; "
-        "print(*sorted(set(sys.modules) - before))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    added = set(out.stdout.split())
+    _, added = imports_of("import gostatic.atomic")
     assert "gostatic.atomic" in added
     assert not added & {"tempfile", "shutil", "pathlib", "random", "hashlib", "contextlib"}

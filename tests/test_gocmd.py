@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -14,7 +12,7 @@ import pytest
 
 from gostatic.errors import GoCommandError, GoNotFoundError
 from gostatic.gocmd import GoSession, find_go, run_go, workdir_args
-from tests.support import REPO_ROOT, requires_go, write_module
+from tests.support import imports_of, requires_go, write_module
 
 
 def _alive(pid: int) -> bool:
@@ -73,20 +71,13 @@ _SLOW_IMPORTS = {
 
 @requires_go
 def test_running_a_go_command_imports_nothing_slow() -> None:
-    # -S: no site, so no editable-install finder that loads re and pathlib before the test.
-    code = (
-        "import os, sys; before = set(sys.modules); import gostatic.gocmd; "
-        "r = gostatic.gocmd.run_go(['version'], env=os.environ); "
-        "print(r.stdout.split()[0], *sorted(set(sys.modules) - before))"
+    said, added = imports_of(
+        "import os, gostatic.gocmd\n"
+        "print(gostatic.gocmd.run_go(['version'], env=os.environ).stdout.split()[0])"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    said, *added = out.stdout.split()
-    assert said == "go"
+    assert said == ["go"]
     assert "gostatic.gocmd" in added
-    assert not set(added) & _SLOW_IMPORTS
+    assert not added & _SLOW_IMPORTS
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 from typing import Any, NamedTuple
 
 import pytest
 
 from gostatic.records import Record
-from tests.support import REPO_ROOT
+from tests.support import imports_of
 
 
 class Typed(NamedTuple):
@@ -91,15 +88,6 @@ def test_a_field_without_default_after_one_with_default_is_refused() -> None:
 
 
 def test_importing_records_imports_neither_typing_nor_re() -> None:
-    # -S: no site, so no editable-install finder that loads re before the test starts.
-    code = (
-        "import sys; before = set(sys.modules); import gostatic.records; "
-        "print(*sorted(set(sys.modules) - before))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True, env=env
-    )
-    added = set(out.stdout.split())
+    _, added = imports_of("import gostatic.records")
     assert "gostatic.records" in added
     assert not added & {"typing", "re", "collections"}
