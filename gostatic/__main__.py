@@ -8,6 +8,7 @@ import sys
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,5 +24,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(args)
 
 
+def console() -> NoReturn:
+    """The `gostatic` command: :func:`main`, then exit with its status.
+
+    When no thread was ever started (threading was never imported: the up-to-date build
+    path, held to its imports by tests/test_fastpath.py), nothing is left for the
+    interpreter's teardown to wait for or close, and skipping it saves ~2 ms, measured,
+    against go's 40-70 ms for an up-to-date build. Output is flushed first.
+    """
+    status = main()
+    if "threading" not in sys.modules:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(status)  # the usual exit reports what could not be written
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
