@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
 
+from gostatic.elfscan import ALL_CARRIERS, merged_spans, signatures_found
 from gostatic.errors import ElfError
 
 __all__ = [
@@ -88,111 +89,19 @@ class ElfFacts:
         return "; ".join(parts)
 
 
-# --- hazards -----------------------------------------------------------------------------
-#
-# Measured with Go 1.26 / gcc 12 / glibc 2.36 (Debian 12) on programs built for the purpose:
-#
-# * NSS. glibc's NSS module loader formats "libnss_%s.so" before dlopen()ing a module; the
-#   string is in every static binary that links getaddrinfo/getpwnam/getgrouplist & co (C or
-#   cgo, stripped with -s -w or not) and in none of: a pure-Go net+os/user program, a static
-#   cgo program built with -tags netgo,osusergo, a static C hello world. "/etc/nsswitch.conf"
-#   is no evidence: pure Go mentions it too. glibc 2.36 has files and dns built in; anything
-#   else nsswitch.conf names is dlopen()ed: user.Lookup("nosuchuser") from such a binary
-#   died with SIGSEGV on a stock Debian 12 host ("passwd: files systemd" loads the dynamic
-#   libnss_systemd.so.2, which drags libc.so.6 into the static process).
-#
-# * dlopen. Static glibc (2.34+) always carries the whole dlopen machinery, whether or not the
-#   program calls dlopen: "invalid mode for dlopen()", "cannot open shared object file",
-#   "(%s from file %s)", "gconv-modules" and the symbols dlopen/_dl_open/__libc_dlopen_mode are
-#   in a static C hello world as much as in a program that calls dlopen (the two binaries
-#   have identical glibc symbol sets). No byte signature tells them apart without
-#   disassembling call sites, so a C caller of dlopen is not detected. What does distinguish:
-#   Go code that calls C.dlopen leaves the cgo stub name "<pkg>._Cfunc_dlopen" in the Go
-#   function name table, which -s -w does not strip.
-#
-# * Go's plugin package. With cgo it calls dlopen through "plugin._Cfunc_pluginOpen" (same
-#   name table); a static host opening a real plugin (-buildmode=plugin) died with "fatal
-#   error: runtime: no plugin module data" on the build host itself. With CGO_ENABLED=0 the
-#   package is a stub whose Open returns "plugin: not implemented". Both names are present
-#   only when plugin.Open is reachable.
-#
-# * cgo stubs. mattn/go-sqlite3 built with CGO_ENABLED=0 links a stub whose every call fails
-#   with "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work...".
-#
-# Go function names in the name table are NUL-terminated, hence the trailing NUL on those
-# signatures (so "_Cfunc_dlopen" does not also match "_Cfunc_dlopen_helper"). Go string
-# literals are not NUL-terminated, so those signatures end without one.
-#
-# Each signature names the binaries that can carry it, told apart by the Go build info, so
-# that a 100 MB binary is scanned at most three times: "c" (C library code: a non-Go binary
-# or Go with cgo on), "go-cgo" (Go with cgo on), "go-nocgo" (Go with cgo off).
+# --- hazards (the signatures are in gostatic.elfscan) ------------------------------------
 
 
-@dataclass(frozen=True)
-class _Signature:
-    needle: bytes
-    carriers: str  # "c" | "go-cgo" | "go-nocgo"
-    hazard: Hazard
-
-
-_SIGNATURES: tuple[_Signature, ...] = (
-    _Signature(
-        b"libnss_%s.so",
-        "c",
-        Hazard(
-            "nss",
-            "links glibc's NSS loader: user, group and host lookups dlopen() the libnss_*.so"
-            " modules /etc/nsswitch.conf names besides files and dns, which are missing in an"
-            " empty root and can crash the program where they exist",
-        ),
-    ),
-    _Signature(
-        b"_Cfunc_dlopen\x00",
-        "go-cgo",
-        Hazard(
-            "dlopen",
-            "Go code calls C.dlopen: the libraries it loads are absent in an empty root and,"
-            " in a static glibc program, must match the exact glibc it was linked with",
-        ),
-    ),
-    _Signature(
-        b"plugin._Cfunc_pluginOpen\x00",
-        "go-cgo",
-        Hazard(
-            "plugin",
-            "uses Go's plugin package: plugin.Open in a statically linked binary stops the"
-            ' program with "fatal error: runtime: no plugin module data"',
-        ),
-    ),
-    _Signature(
-        b"plugin: not implemented",
-        "go-nocgo",
-        Hazard(
-            "plugin",
-            "uses Go's plugin package built without cgo, a stub whose plugin.Open always fails",
-        ),
-    ),
-    _Signature(
-        b"Binary was compiled with 'CGO_ENABLED=0'",
-        "go-nocgo",
-        Hazard(
-            "cgo-stub",
-            "contains go-sqlite3's CGO_ENABLED=0 stub: every database call fails at run time",
-        ),
-    ),
-)
-
-
-def _carriers(go: GoBuildInfo | None) -> set[str]:
+def _carriers(go: GoBuildInfo | None) -> frozenset[str]:
     if go is None:
-        return {"c"}
+        return frozenset({"c"})
     cgo = go.setting("CGO_ENABLED")
     if cgo == "1":
-        return {"c", "go-cgo"}
+        return frozenset({"c", "go-cgo"})
     if cgo == "0":
-        return {"go-nocgo"}
+        return frozenset({"go-nocgo"})
     # Build info without the setting (hand-made, or a go command yet to come): assume nothing.
-    return {"c", "go-cgo", "go-nocgo"}
+    return ALL_CARRIERS
 
 
 # --- machine names -----------------------------------------------------------------------
@@ -453,37 +362,26 @@ def _needed(
 
 
 def _constant_ranges(segments: list[_Elf], size: int) -> list[tuple[int, int]]:
-    """File ranges of the read-only PT_LOAD segments, merged so a needle can span a seam.
+    """File ranges of the read-only PT_LOAD segments.
 
     Every signature is a constant (a C string literal, a Go string or function name), and
     constants live in read-only segments; debug info, the symbol table, writable data and
     anything appended after the segments are skipped, which keeps a 100 MB binary quick.
     """
-    spans = sorted(
-        (seg["p_offset"], min(seg["p_offset"] + seg["p_filesz"], size))
-        for seg in segments
-        if seg["p_type"] == _PT_LOAD and seg["p_filesz"] and not seg["p_flags"] & _PF_W
+    return merged_spans(
+        [
+            (seg["p_offset"], min(seg["p_offset"] + seg["p_filesz"], size))
+            for seg in segments
+            if seg["p_type"] == _PT_LOAD and seg["p_filesz"] and not seg["p_flags"] & _PF_W
+        ]
     )
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
 
 
 def _hazards(
     mm: mmap.mmap, ranges: list[tuple[int, int]], go: GoBuildInfo | None
 ) -> tuple[Hazard, ...]:
-    carriers = _carriers(go)
-    found: list[Hazard] = []
-    for sig in _SIGNATURES:
-        if sig.carriers not in carriers or sig.hazard in found:
-            continue
-        if any(mm.find(sig.needle, start, end) >= 0 for start, end in ranges):
-            found.append(sig.hazard)
-    return tuple(found)
+    found = signatures_found(mm, ranges, _carriers(go))
+    return tuple(Hazard(sig.kind, sig.detail) for sig in found)
 
 
 # --- Go build info -----------------------------------------------------------------------

@@ -9,9 +9,9 @@ that worked, into the package's stage:
 
 - if go's up-to-date check leaves the stage binary with the build ID the stamp says was
   proved static, and the output is still gostatic's copy, nothing has changed;
-- if go relinked, the new binary is read exactly as the full path reads it and, when it is
-  static with no hazard, installed (except for `cgo-off`, whose safety the import graph
-  decides).
+- if go relinked, the new binary is re-checked (gostatic.recheck, stricter than the full
+  path's reading and without its pyelftools import) and, when it is static with no hazard,
+  installed (except for `cgo-off`, whose safety the import graph decides).
 
 Anything else (no plan, a failed build, a dynamic or hazardous binary) falls through to
 the full path, which re-derives every fact.
@@ -27,6 +27,7 @@ import os
 from gostatic import statefile
 from gostatic.goflags import apply_overlay, output_for, overlay_env, sets_build_id
 from gostatic.paths import PLANS_DIR, STAGE_DIR, cache_dir
+from gostatic.recheck import still_static
 from gostatic.records import Record
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 from gostatic.stage import (
@@ -184,7 +185,7 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
 
     Up to date: go's own check leaves the stage binary with the stamped build ID, and the
     output is still gostatic's copy. Rebuilt: the strategy that worked for this command
-    is run again and its output read as the full path reads it; if it is static with no
+    is run again and its output re-checked (gostatic.recheck); if it is static with no
     hazard, it is installed, with no go list and no go env. `cgo-off` is the exception:
     whether it compiled a stub depends on the import graph, so the full path decides.
     Whatever go ran here stays in ``session``, so the full path never runs it twice.
@@ -213,10 +214,10 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
-    # go first: what is started early while it runs must not delay it.
-    session.start(argv, env=env, cwd=request.cwd, background=False)
-    if _sources_changed_since(plan.dir, stage.stamped_at()):
-        _start_early(request, session, needs_graph)
+    if needs_graph and _sources_changed_since(plan.dir, stage.stamped_at()):
+        # go first: what is started early while it runs must not delay it.
+        session.start(argv, env=env, cwd=request.cwd, background=False)
+        _start_graph_early(request, session)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply
@@ -230,8 +231,8 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        if needs_graph or not _static_without_hazards(stage_bin):
-            return None
+        if needs_graph or not still_static(stage_bin):
+            return None  # the full path reads it with pyelftools and says why
         try:
             stage.settle(stage_bin, output, Stamp(strategy.name, build_id, None, ()))
         except OSError:
@@ -247,17 +248,6 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
         up_to_date=not rebuilt,
     )
     return BuildReport((result,))
-
-
-def _static_without_hazards(binary: str) -> bool:
-    from gostatic.elf import inspect_elf
-    from gostatic.errors import ElfError
-
-    try:
-        facts = inspect_elf(binary)
-    except ElfError:
-        return False
-    return facts.is_static and not facts.hazards
 
 
 def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
@@ -310,23 +300,11 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
         return True
 
 
-def _start_early(request: BuildRequest, session: GoSession, needs_graph: bool) -> None:
-    """Start, while the fast path's go build runs, what will be needed after it: the
-    imports of the ELF reader and of the installer and, when the full path will have to
-    decide, go env and go list (as gostatic.build asks them)."""
-    import threading
+def _start_graph_early(request: BuildRequest, session: GoSession) -> None:
+    """Start go env and go list (as gostatic.build asks them) while go build runs: after a
+    change, `cgo-off` goes to the full path, which needs the import graph to decide."""
+    from gostatic.gocmd import ENV_ARGS
+    from gostatic.packages import list_args
 
-    # pyelftools takes ~50 ms to import. Not a daemon thread: an import must not be cut
-    # off at interpreter exit.
-    threading.Thread(target=_import_for_rebuild).start()
-    if needs_graph:
-        from gostatic.gocmd import ENV_ARGS
-        from gostatic.packages import list_args
-
-        session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-        session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
-
-
-def _import_for_rebuild() -> None:
-    import gostatic.atomic
-    import gostatic.elf  # noqa: F401
+    session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+    session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)

@@ -26,6 +26,7 @@ from gostatic.elf import (
     inspect_elf,
 )
 from gostatic.errors import ElfError
+from gostatic.recheck import still_static
 from tests.support import GO, SEED_CGO, readelf_facts, requires_go, write_module
 
 MODULE = "example.com/elftest"
@@ -376,6 +377,36 @@ def test_without_section_headers_facts_come_from_segments(
         whole.go,
     )
     assert bare.go is not None
+    assert still_static(str(bare_path)) == still_static(str(bins[name]))
+
+
+# --- the fast path's re-check (gostatic.recheck) -------------------------------------------
+
+
+@pytest.mark.slow
+@requires_go
+@pytest.mark.parametrize("name", list(BUILDS))
+def test_recheck_says_what_the_full_reading_says(bins: Binaries, name: str) -> None:
+    facts = inspect_elf(bins[name])
+    assert still_static(str(bins[name])) == (facts.is_static and not facts.hazards)
+
+
+@pytest.mark.slow
+@requires_go
+def test_recheck_reads_each_cut_of_a_static_binary_as_not_static(
+    bins: Binaries, tmp_path: Path
+) -> None:
+    data = bins["pure"].read_bytes()
+    cut = tmp_path / "cut"
+    for size in (0, 16, 63, 64, 200, len(data) // 2, len(data) - 1):
+        cut.write_bytes(data[:size])
+        assert not still_static(str(cut)), size
+
+
+def test_recheck_of_what_is_not_a_file() -> None:
+    assert not still_static("/nonexistent/binary")
+    assert not still_static("/")
+    assert not still_static(os.devnull)
 
 
 # --- Go build info -----------------------------------------------------------------------

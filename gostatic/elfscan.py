@@ -1,0 +1,128 @@
+"""What gostatic looks for in an ELF's bytes beyond its headers: the hazard signatures,
+searched in the read-only PT_LOAD segments.
+
+Shared by gostatic.elf, which reads the headers with pyelftools, and gostatic.recheck,
+which re-checks a relinked binary without it; kept free of both so that either can use it.
+"""
+
+from __future__ import annotations
+
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Collection
+    from typing import Protocol
+
+    class Buffer(Protocol):
+        def find(self, sub: bytes, start: int, end: int, /) -> int: ...
+
+
+# Measured with Go 1.26 / gcc 12 / glibc 2.36 (Debian 12) on programs built for the purpose:
+#
+# * NSS. glibc's NSS module loader formats "libnss_%s.so" before dlopen()ing a module; the
+#   string is in every static binary that links getaddrinfo/getpwnam/getgrouplist & co (C or
+#   cgo, stripped with -s -w or not) and in none of: a pure-Go net+os/user program, a static
+#   cgo program built with -tags netgo,osusergo, a static C hello world. "/etc/nsswitch.conf"
+#   is no evidence: pure Go mentions it too. glibc 2.36 has files and dns built in; anything
+#   else nsswitch.conf names is dlopen()ed: user.Lookup("nosuchuser") from such a binary
+#   died with SIGSEGV on a stock Debian 12 host ("passwd: files systemd" loads the dynamic
+#   libnss_systemd.so.2, which drags libc.so.6 into the static process).
+#
+# * dlopen. Static glibc (2.34+) always carries the whole dlopen machinery, whether or not the
+#   program calls dlopen: "invalid mode for dlopen()", "cannot open shared object file",
+#   "(%s from file %s)", "gconv-modules" and the symbols dlopen/_dl_open/__libc_dlopen_mode are
+#   in a static C hello world as much as in a program that calls dlopen (the two binaries
+#   have identical glibc symbol sets). No byte signature tells them apart without
+#   disassembling call sites, so a C caller of dlopen is not detected. What does distinguish:
+#   Go code that calls C.dlopen leaves the cgo stub name "<pkg>._Cfunc_dlopen" in the Go
+#   function name table, which -s -w does not strip.
+#
+# * Go's plugin package. With cgo it calls dlopen through "plugin._Cfunc_pluginOpen" (same
+#   name table); a static host opening a real plugin (-buildmode=plugin) died with "fatal
+#   error: runtime: no plugin module data" on the build host itself. With CGO_ENABLED=0 the
+#   package is a stub whose Open returns "plugin: not implemented". Both names are present
+#   only when plugin.Open is reachable.
+#
+# * cgo stubs. mattn/go-sqlite3 built with CGO_ENABLED=0 links a stub whose every call fails
+#   with "Binary was compiled with 'CGO_ENABLED=0', go-sqlite3 requires cgo to work...".
+#
+# Go function names in the name table are NUL-terminated, hence the trailing NUL on those
+# signatures (so "_Cfunc_dlopen" does not also match "_Cfunc_dlopen_helper"). Go string
+# literals are not NUL-terminated, so those signatures end without one.
+#
+# Each signature names the binaries that can carry it, told apart by the Go build info, so
+# that a 100 MB binary is scanned at most three times: "c" (C library code: a non-Go binary
+# or Go with cgo on), "go-cgo" (Go with cgo on), "go-nocgo" (Go with cgo off).
+
+
+class Signature(Record):
+    needle: bytes
+    carriers: str  # "c" | "go-cgo" | "go-nocgo"
+    kind: str  # the hazard's name, as reported
+    detail: str
+
+
+SIGNATURES: tuple[Signature, ...] = (
+    Signature(
+        b"libnss_%s.so",
+        "c",
+        "nss",
+        "links glibc's NSS loader: user, group and host lookups dlopen() the libnss_*.so"
+        " modules /etc/nsswitch.conf names besides files and dns, which are missing in an"
+        " empty root and can crash the program where they exist",
+    ),
+    Signature(
+        b"_Cfunc_dlopen\x00",
+        "go-cgo",
+        "dlopen",
+        "Go code calls C.dlopen: the libraries it loads are absent in an empty root and,"
+        " in a static glibc program, must match the exact glibc it was linked with",
+    ),
+    Signature(
+        b"plugin._Cfunc_pluginOpen\x00",
+        "go-cgo",
+        "plugin",
+        "uses Go's plugin package: plugin.Open in a statically linked binary stops the"
+        ' program with "fatal error: runtime: no plugin module data"',
+    ),
+    Signature(
+        b"plugin: not implemented",
+        "go-nocgo",
+        "plugin",
+        "uses Go's plugin package built without cgo, a stub whose plugin.Open always fails",
+    ),
+    Signature(
+        b"Binary was compiled with 'CGO_ENABLED=0'",
+        "go-nocgo",
+        "cgo-stub",
+        "contains go-sqlite3's CGO_ENABLED=0 stub: every database call fails at run time",
+    ),
+)
+ALL_CARRIERS = frozenset({"c", "go-cgo", "go-nocgo"})
+
+PT_LOAD = 1
+PF_W = 0x2
+
+
+def merged_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """File ranges (start, end) sorted and merged, so a needle can span a seam."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def signatures_found(
+    data: Buffer, ranges: list[tuple[int, int]], carriers: Collection[str]
+) -> list[Signature]:
+    """The signatures that ``carriers`` can hold and ``data`` holds within ``ranges``."""
+    return [
+        sig
+        for sig in SIGNATURES
+        if sig.carriers in carriers
+        and any(data.find(sig.needle, start, end) >= 0 for start, end in ranges)
+    ]
