@@ -27,7 +27,6 @@ import os
 from gostatic import statefile
 from gostatic.goflags import apply_overlay, output_for, overlay_env, sets_build_id
 from gostatic.paths import PLANS_DIR, STAGE_DIR, cache_dir
-from gostatic.recheck import still_static
 from gostatic.records import Record
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 from gostatic.stage import (
@@ -231,6 +230,8 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
+        from gostatic.recheck import still_static  # struct and mmap: only after a relink
+
         if needs_graph or not still_static(stage_bin):
             return None  # the full path reads it with pyelftools and says why
         try:
