@@ -124,7 +124,7 @@ def bench_program(label: str, name: str, source: str, work: Path, runs: int) -> 
     g, o, r = alternate(
         runs, lambda: timed(go_cmd, mod, go_env), lambda: timed(floor_cmd, mod, go_env)
     )
-    lines.append(row("  python floor of that", g, o, r, goal=None))
+    lines.append(row("  python floor of that", g, o, r, goal=None, name="floor"))
 
     counter = [0]
 
@@ -192,9 +192,11 @@ def bench_verify(work: Path) -> str:
     return f"gostatic verify, 100 MB binary: median {statistics.median(times):.3f} s (goal < 0.3 s)"
 
 
-def row(label: str, go: float, ours: float, ratio: float, goal: float | None) -> str:
+def row(
+    label: str, go: float, ours: float, ratio: float, goal: float | None, name: str = "gostatic"
+) -> str:
     verdict = "" if goal is None else ("  ok" if ratio <= goal else f"  over the {goal}x goal")
-    return f"  {label:<24} go {go:7.3f} s   gostatic {ours:7.3f} s   ratio {ratio:5.2f}x{verdict}"
+    return f"  {label:<24} go {go:7.3f} s   {name:>8} {ours:7.3f} s   ratio {ratio:5.2f}x{verdict}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
