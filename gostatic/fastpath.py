@@ -17,7 +17,8 @@ Anything else (no plan, a failed build, a dynamic or hazardous binary) falls thr
 the full path, which re-derives every fact.
 
 The plan is only a shortcut to facts that the build ID then confirms; it is untrusted
-like every file in the cache (bad JSON or an unknown strategy name means "no plan").
+like every file in the cache (a file of the wrong shape or an unknown strategy name means
+"no plan").
 """
 
 from __future__ import annotations
