@@ -274,6 +274,10 @@ def test_unknown_strategy_is_a_usage_error(seed: Path, gostatic_env: dict[str, s
     assert "Traceback" not in run.stderr
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_gostatic(
     seed: Path, env: dict[str, str], args: list[str], started: Callable[[], bool]
 ) -> tuple[int, str]:
@@ -284,6 +288,9 @@ def _interrupt_gostatic(
         env={**env, "PYTHONPATH": str(REPO_ROOT)},
         stderr=subprocess.PIPE,
         text=True,
+        # SIGINT as a terminal's Ctrl-C finds it: a test run started in the background by
+        # a script ignores SIGINT, and an ignored signal stays ignored across exec.
+        preexec_fn=_sigint_default,  # noqa: PLW1509 (one signal call, no lock taken)
     )
     try:
         for _ in range(600):
