@@ -84,7 +84,7 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
 
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     from gostatic.errors import EXIT_FAILED, EXIT_OK
-    from gostatic.fastpath import fast_build
+    from gostatic.fastpath import fast_build, start_full_path_queries
     from gostatic.gocmd import GoSession
     from gostatic.goflags import parse_build_args
     from gostatic.report.build import BuildTextReporter, build_to_json, write_json
@@ -117,6 +117,7 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     try:
         report = fast_build(request, session)
         if report is None:
+            start_full_path_queries(request, session)
             from gostatic.build import build  # the full path: go env, go list -deps, ladder
 
             report = build(request, reporter.progress, session)

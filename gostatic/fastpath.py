@@ -215,9 +215,10 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
     if needs_graph and _sources_changed_since(plan.dir, stage.stamped_at()):
-        # go first: what is started early while it runs must not delay it.
+        # go first: what is started early while it runs must not delay it. After a change,
+        # `cgo-off` goes to the full path, which needs the import graph to decide.
         session.start(argv, env=env, cwd=request.cwd, background=False)
-        _start_graph_early(request, session)
+        start_full_path_queries(request, session)
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply
@@ -302,11 +303,13 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
         return True
 
 
-def _start_graph_early(request: BuildRequest, session: GoSession) -> None:
-    """Start go env and go list (as gostatic.build asks them) while go build runs: after a
-    change, `cgo-off` goes to the full path, which needs the import graph to decide."""
+def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
+    """Start go env and go list as gostatic.build will ask them, so that they run while
+    the full path's modules load or a build links; the session hands their results over
+    (or stops them, if the full path never asks)."""
     from gostatic.gocmd import ENV_ARGS
-    from gostatic.packages import list_args
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+    from gostatic.packages import list_args
+
     session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
