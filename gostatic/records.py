@@ -32,6 +32,11 @@ else:
         def __new__(mcs, name, bases, namespace):
             if not bases:  # Record itself
                 return super().__new__(mcs, name, bases, namespace)
+            if "__annotations__" not in namespace and "__annotate__" in namespace:
+                # Python 3.14 evaluates annotations lazily unless the module asks otherwise.
+                raise TypeError(
+                    f"{name}: declare records under `from __future__ import annotations`"
+                )
             fields = tuple(namespace.get("__annotations__", {}))
             defaults = {f: namespace[f] for f in fields if f in namespace}
             if any(f not in defaults for f in fields[len(fields) - len(defaults) :]):
