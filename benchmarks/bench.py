@@ -9,8 +9,9 @@ median times and the median ratio:
 2. rebuild after a source change (compile and link);
 3. cold first build (no gostatic cache or stage; go's build cache warm, output absent).
 
-It also counts the `go build` calls of a cold first build, and times `gostatic verify`
-on a 100 MB binary. Run: `nox -s bench` or `python benchmarks/bench.py [--runs N]`.
+It also counts the `go build` calls of a cold first build, times an up-to-date `./...`
+over three commands (a pattern, which the fast path never takes), and times `gostatic
+verify` on a 100 MB binary. Run: `nox -s bench` or `python benchmarks/bench.py [--runs N]`.
 """
 
 from __future__ import annotations
@@ -168,6 +169,23 @@ def bench_program(label: str, name: str, source: str, work: Path, runs: int) -> 
     return lines
 
 
+def bench_pattern(work: Path, runs: int) -> str:
+    """An up-to-date `./...` over three small commands: a pattern can grow without the
+    command line changing, so it never takes the one-build fast path."""
+    mod = work / "three"
+    for name in ("a", "b", "c"):
+        (mod / "cmd" / name).mkdir(parents=True)
+        (mod / "cmd" / name / "main.go").write_text(SMALL.replace("hello", name))
+    (mod / "go.mod").write_text("module example.com/three\n\ngo 1.21\n")
+    env = {**os.environ, "GOSTATIC_CACHE_DIR": str(work / "cache-three")}
+    go_cmd = ["go", "build", "-o", "bin-go/", "./..."]
+    our_cmd = [*gostatic_cmd(), "build", "--quiet", "-o", "bin-ours/", "./..."]
+    timed(our_cmd, mod, env)
+    timed(go_cmd, mod, env)
+    g, o, r = alternate(runs, lambda: timed(go_cmd, mod, env), lambda: timed(our_cmd, mod, env))
+    return "three commands, ./...:\n" + row("up-to-date rebuild", g, o, r, goal=None)
+
+
 def count_go_builds(mod: Path, name: str, work: Path) -> int:
     log = work / f"calls-{name}.log"
     wrapper = work / f"go-wrapper-{name}"
@@ -218,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for label, (name, source) in PROGRAMS.items():
             for line in bench_program(label, name, source, work, args.runs):
                 print(line, flush=True)
+        print(bench_pattern(work, args.runs), flush=True)
         print(bench_verify(work))
     return 0
 
