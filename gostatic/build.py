@@ -99,6 +99,17 @@ class _Ladder:
     fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
 
+@dataclass
+class _Climb:
+    """One package's ladder, ready to climb (or refused before any rung)."""
+
+    ladder: _Ladder
+    candidates: tuple[Strategy, ...]
+    stamp: Stamp | None
+    cached: CacheKey | None
+    refused: PackageResult | None = None
+
+
 class Builder:
     """Runs the ladder for every main package of one request."""
 
@@ -158,7 +169,8 @@ class Builder:
         others = [p for p in listed if not p.is_main]
         check_error = self._check_build(others) if others else None
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
-        results = tuple(self._build_one(pkg, out) for pkg, out in zip(mains, outputs, strict=True))
+        climbs = [self._prepare(pkg, out) for pkg, out in zip(mains, outputs, strict=True)]
+        results = tuple(self._climb_all(climbs))
         if self.cache is not None:
             self.cache.save()
             self.warnings.extend(self.cache.warnings)
@@ -225,12 +237,37 @@ class Builder:
             return list(self.request.go_args.packages)
         return [pkg.import_path]
 
-    def _build_one(self, pkg: ListedPackage, output: str | None) -> PackageResult:
+    def _climb_all(self, climbs: list[_Climb]) -> list[PackageResult]:
+        """Each package's climb, in order. With several packages, the first go build of
+        the next ones is started ahead, up to one per CPU at a time: builds of different
+        packages run side by side (go's build cache is made for that), and each climb
+        takes its first result from the session."""
+        ahead = (os.cpu_count() or 1) if len(climbs) > 1 else 0
+        for climb in climbs[:ahead]:
+            self._start_first_rung(climb)
+        results = []
+        for i, climb in enumerate(climbs):
+            results.append(self._finish(climb))
+            if i + ahead < len(climbs):
+                self._start_first_rung(climbs[i + ahead])
+        return results
+
+    def _start_first_rung(self, climb: _Climb) -> None:
+        if climb.refused is not None or not climb.candidates:
+            return
+        strategy, pkg = climb.candidates[0], climb.ladder.pkg
+        if self._skip(pkg, strategy) is not None:
+            return
+        argv, env, stage_bin = self._go_build(climb.ladder, strategy)
+        stage_bin.parent.mkdir(parents=True, exist_ok=True)
+        self.session.start(["build", *argv, *self._package_args(pkg)], env=env, cwd=self.cwd)
+
+    def _prepare(self, pkg: ListedPackage, output: str | None) -> _Climb:
         name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
         ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output)), name)
         refused = self._refuse_plugin(ladder)
         if refused is not None:
-            return refused
+            return _Climb(ladder, (), None, None, refused)
         stamp = ladder.stage.read_stamp()
         only = self.forced or self._pinned(pkg)
         cached = (
@@ -250,7 +287,13 @@ class Builder:
                 or self._stamped(stamp)
             )
             candidates = ladder_from(first, self.ladder)
-        result = self._climb(ladder, candidates, stamp)
+        return _Climb(ladder, candidates, stamp, cached)
+
+    def _finish(self, climb: _Climb) -> PackageResult:
+        if climb.refused is not None:
+            return climb.refused
+        result = self._climb(climb.ladder, climb.candidates, climb.stamp)
+        cached = climb.cached
         if cached is not None and self.cache is not None:
             if result.static and result.strategy is not None:
                 self.cache.record(cached, result.strategy)
@@ -309,21 +352,33 @@ class Builder:
         ladder.attempts.append(attempt)
         self.progress(ladder.pkg.import_path, attempt)
 
-    def _try(
-        self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
-    ) -> PackageResult | None:
-        """One rung. Returns the package's final result, or None to go on climbing."""
-        # A rung that cannot apply to this target is skipped for that reason first.
+    def _skip(self, pkg: ListedPackage, strategy: Strategy) -> str | None:
+        """Why this rung is not run for ``pkg``: one that cannot apply to this target is
+        skipped for that reason first."""
         skip = skip_reason(strategy, self.target, self.tools, forced=self.forced is not None)
-        refusal = skip or self._refusal(ladder.pkg, strategy)
-        if refusal is not None:
-            self._record(ladder, Attempt(strategy.name, "skipped", refusal))
-            return None
+        return skip or self._refusal(pkg, strategy)
+
+    def _go_build(
+        self, ladder: _Ladder, strategy: Strategy
+    ) -> tuple[list[str], dict[str, str], Path]:
+        """The go build arguments (after "build", before the packages) and environment of
+        one rung, and the stage binary it writes."""
         req = self.request
         stage_bin = Path(ladder.stage.binary(strategy.name, ladder.name))
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
         env.update(toolchain_env(strategy, self.target, self.tools))
+        return argv, env, stage_bin
+
+    def _try(
+        self, ladder: _Ladder, strategy: Strategy, stamp: Stamp | None
+    ) -> PackageResult | None:
+        """One rung. Returns the package's final result, or None to go on climbing."""
+        refusal = self._skip(ladder.pkg, strategy)
+        if refusal is not None:
+            self._record(ladder, Attempt(strategy.name, "skipped", refusal))
+            return None
+        argv, env, stage_bin = self._go_build(ladder, strategy)
         signature = (
             tuple(argv),
             tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),

@@ -21,6 +21,9 @@ from tests.support import (
     SEED_FMT,
     SEED_SYSLOG,
     assert_static_by_readelf,
+    go_builds,
+    logged_go_calls,
+    logging_go,
     readelf_facts,
     requires_go,
     run_gostatic,
@@ -226,6 +229,29 @@ def test_several_main_packages_into_a_folder(tmp_path: Path, gostatic_env: dict[
         "example.com/m/cmd/logger": "netgo",
     }
     assert sorted(p.name for p in (mod / "bin").iterdir()) == ["cgoer", "hello", "logger"]
+    for binary in (mod / "bin").iterdir():
+        assert_static_by_readelf(binary)
+
+
+def test_several_packages_build_side_by_side_without_extra_builds(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # The first go build of each package is started ahead; each ladder must still run
+    # exactly the builds it needs, cold and up to date.
+    files = {f"cmd/{name}/main.go": SEED_FMT for name in ("a", "b", "c", "d")}
+    mod = write_module(tmp_path / "many", {**files, "cmd/logger/main.go": SEED_SYSLOG})
+    wrapper, log = logging_go(tmp_path)
+    env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
+    for _ in range(2):
+        run = run_gostatic(["build", "--json", "-o", "bin/", "./cmd/..."], mod, env)
+        assert run.returncode == 0, run.stderr
+        strategies = {r["package"]: r["strategy"] for r in json.loads(run.stdout)["results"]}
+        assert strategies == {
+            **{f"example.com/m/cmd/{name}": "plain" for name in "abcd"},
+            "example.com/m/cmd/logger": "netgo",
+        }
+        builds = go_builds(logged_go_calls(log))
+        assert len(builds) == len(set(builds)) == 5, builds
     for binary in (mod / "bin").iterdir():
         assert_static_by_readelf(binary)
 
