@@ -167,10 +167,14 @@ class Builder:
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
-        check_error = self._check_build(others) if others else None
+        check = self._check_command(others) if others else None
+        if check is not None:
+            # Started now and read once the main packages are built: side by side.
+            self.session.start(check, env=self.request.env, cwd=self.cwd)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         climbs = [self._prepare(pkg, out) for pkg, out in zip(mains, outputs, strict=True)]
         results = tuple(self._climb_all(climbs))
+        check_error = self._check_error(check) if check is not None else None
         if self.cache is not None:
             self.cache.save()
             self.warnings.extend(self.cache.warnings)
@@ -218,15 +222,15 @@ class Builder:
         else:
             self.notes.append(f"{path} already pins these strategies")
 
-    def _check_build(self, packages: list[ListedPackage]) -> str | None:
+    def _check_command(self, packages: list[ListedPackage]) -> list[str]:
         """Non-main packages (or ones go could not load) get go build's plain check."""
         argv = apply_overlay(
             self.request.go_args, self.goenv.goflags, strategy_named("plain").overlay, None
         )
-        targets = [p.import_path for p in packages if p.import_path]
-        result = self.session.run(
-            ["build", *argv, *targets], env=self.request.env, cwd=self.cwd, check=False
-        )
+        return ["build", *argv, *(p.import_path for p in packages if p.import_path)]
+
+    def _check_error(self, command: list[str]) -> str | None:
+        result = self.session.run(command, env=self.request.env, cwd=self.cwd, check=False)
         return None if result.ok else result.stderr
 
     def _package_args(self, pkg: ListedPackage) -> list[str]:

@@ -256,6 +256,26 @@ def test_several_packages_build_side_by_side_without_extra_builds(
         assert_static_by_readelf(binary)
 
 
+def test_a_library_that_does_not_compile_fails_the_build_with_gos_message(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # The non-main packages of a pattern get go build's own check, run beside the ladders.
+    mod = write_module(
+        tmp_path / "libs",
+        {
+            "cmd/app/main.go": SEED_FMT,
+            "internal/good/good.go": "package good\n\nfunc X() int { return 1 }\n",
+            "internal/bad/bad.go": "package bad\n\nfunc Y() int { return nope }\n",
+        },
+    )
+    run = run_gostatic(["build", "-o", "bin/", "./..."], mod, gostatic_env)
+    assert run.returncode == 1
+    assert "undefined: nope" in run.stderr and "Traceback" not in run.stderr
+    assert_static_by_readelf(mod / "bin" / "app")
+    (mod / "internal" / "bad" / "bad.go").write_text("package bad\n\nfunc Y() int { return 2 }\n")
+    assert run_gostatic(["build", "-o", "bin/", "./..."], mod, gostatic_env).returncode == 0
+
+
 def test_default_output_name_matches_go(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
     mod = write_module(tmp_path / "named", {"main.go": SEED_FMT}, module="example.com/tool/v2")
     run = run_gostatic(["build"], mod, gostatic_env)
