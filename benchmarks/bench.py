@@ -10,8 +10,9 @@ median times and the median ratio:
 3. cold first build (no gostatic cache or stage; go's build cache warm, output absent).
 
 It also counts the `go build` calls of a cold first build, times an up-to-date `./...`
-over three commands (a pattern, which the fast path never takes), and times `gostatic
-verify` on a 100 MB binary. Run: `nox -s bench` or `python benchmarks/bench.py [--runs N]`.
+over three commands (a pattern, which the fast path never takes), times `gostatic
+verify` on a 100 MB binary, and times the imports of gostatic's paths and of the standard
+modules the up-to-date path avoids. Run: `nox -s bench` or `python benchmarks/bench.py [--runs N]`.
 """
 
 from __future__ import annotations
@@ -204,6 +205,38 @@ def count_go_builds(mod: Path, name: str, work: Path) -> int:
     return sum(1 for line in log.read_text().splitlines() if line == "build")
 
 
+# What gostatic's paths import, and the standard modules the up-to-date path avoids: each
+# timed from a fresh interpreter, so a module's imports that start-up has not loaded count.
+# -I: the installed gostatic, never a source tree in the current directory.
+IMPORTS = {
+    "an up-to-date build's modules": "gostatic.buildcli, gostatic.fastpath, gostatic.report.build",
+    "a rebuild's re-check and install": "gostatic.recheck, gostatic.atomic",
+    "pyelftools (full path, verify)": "gostatic.elf",
+    "re": "re",
+    "typing": "typing",
+    "pathlib": "pathlib",
+    "json": "json",
+    "hashlib": "hashlib",
+    "subprocess": "subprocess",
+    "tempfile, shutil": "tempfile, shutil",
+    "collections": "collections",
+}
+_IMPORT_PROBE = "import time; t = time.perf_counter(); import {}; print(time.perf_counter() - t)"
+
+
+def bench_imports(runs: int = 5) -> list[str]:
+    lines = [f"import cost in a fresh interpreter ({sys.executable}), median of {runs}:"]
+    for label, modules in IMPORTS.items():
+        code = _IMPORT_PROBE.format(modules)
+        times = [
+            float(subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+                                 check=True).stdout)
+            for _ in range(runs)
+        ]  # fmt: skip
+        lines.append(f"  {label:<36} {statistics.median(times) * 1000:6.1f} ms")
+    return lines
+
+
 def bench_verify(work: Path) -> str:
     big = work / "big.bin"
     shutil.copyfile(work / "small" / "out-ours", big)
@@ -238,6 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(line, flush=True)
         print(bench_pattern(work, args.runs), flush=True)
         print(bench_verify(work))
+    for line in bench_imports():
+        print(line)
     return 0
 
 
