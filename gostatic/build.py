@@ -18,9 +18,16 @@ from typing import TYPE_CHECKING
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
-from gostatic.fastpath import Plan, project_identity, request_plan_key, write_plan
+from gostatic.fastgroup import GroupPlan, Listed, Member, write_group_plan
+from gostatic.fastpath import (
+    Plan,
+    names_several_packages,
+    project_identity,
+    request_plan_key,
+    write_plan,
+)
 from gostatic.gocmd import GoEnv, GoSession, go_env
-from gostatic.goflags import apply_overlay, overlay_env, sets_build_id
+from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -167,11 +174,14 @@ class Builder:
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
+        if not checks_non_main(args.output):
+            others = [p for p in others if p.error is not None]  # as go build -o DIR/ does
         check = self._check_command(others) if others else None
         if check is not None:
             # Started now and read once the main packages are built: side by side.
             self.session.start(check, env=self.request.env, cwd=self.cwd)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
+        self.group_key = self._group_key(mains)
         climbs = [self._prepare(pkg, out) for pkg, out in zip(mains, outputs, strict=True)]
         results = tuple(self._climb_all(climbs))
         check_error = self._check_error(check) if check is not None else None
@@ -181,11 +191,29 @@ class Builder:
             self.cache.warnings.clear()
         if self.request.options.pin:
             self._pin(results)
-        if len(results) == 1 and results[0].static and check_error is None:
-            self._remember_plan(mains[0], outputs[0])
+        if check_error is None and all(r.static for r in results):
+            if self.group_key is not None:
+                self._remember_group_plan(mains, outputs)
+            elif len(results) == 1:
+                self._remember_plan(mains[0], outputs[0])
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
 
+    def _group_key(self, mains: list[ListedPackage]) -> str | None:
+        """The stage key of a command line that names several packages: their binaries
+        share a stage directory, so that one `go build -o DIR/` serves them all on the
+        fast path (gostatic.fastgroup). None when each package gets a stage of its own:
+        one package named, or two binaries of the same name."""
+        args = self.request.go_args
+        if not names_several_packages(args.packages):
+            return None
+        names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
+        if len(set(names)) != len(names):
+            return None
+        return "\n".join(["group", str(self.base.resolve()), args.output or "", *args.packages])
+
     def _stage_key(self, pkg: ListedPackage, output: str | None) -> str:
+        if self.group_key is not None:
+            return self.group_key
         if output:
             return str((self.base / output).resolve())
         return f"pkg:{self.base.resolve()}:{pkg.import_path}"
@@ -205,6 +233,30 @@ class Builder:
             dir=pkg.dir,
         )
         write_plan(key, plan)
+
+    def _remember_group_plan(
+        self, mains: list[ListedPackage], outputs: tuple[str | None, ...]
+    ) -> None:
+        """Let the next identical command take the group fast path (gostatic.fastgroup)."""
+        key = request_plan_key(self.request, str(self.cache_root))
+        if key is None or self.stage_root.parent != self.cache_root or self.group_key is None:
+            return  # not eligible, or building in a temporary stage
+        named = self.graph.named
+        if any(p.error is not None for p in named):
+            return  # go list would tell the next run the same, and the plan never matches
+        packages = self.request.go_args.packages
+        plan = GroupPlan(
+            goflags=self.goenv.goflags,
+            project=project_identity(self.project.path),
+            list_with_cgo=self._lists_with_cgo(),
+            stage_key=self.group_key,
+            listed=tuple(Listed(p.import_path, p.name, p.dir) for p in named),
+            members=tuple(
+                Member(p.import_path, exe_name(p, packages, self.goenv.goexe), out)
+                for p, out in zip(mains, outputs, strict=True)
+            ),
+        )
+        write_group_plan(key, plan)
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
@@ -268,7 +320,8 @@ class Builder:
 
     def _prepare(self, pkg: ListedPackage, output: str | None) -> _Climb:
         name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
-        ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output)), name)
+        stage = Stage(self.stage_root, self._stage_key(pkg, output), name)
+        ladder = _Ladder(pkg, output, stage, name)
         refused = self._refuse_plugin(ladder)
         if refused is not None:
             return _Climb(ladder, (), None, None, refused)
@@ -368,7 +421,7 @@ class Builder:
         """The go build arguments (after "build", before the packages) and environment of
         one rung, and the stage binary it writes."""
         req = self.request
-        stage_bin = Path(ladder.stage.binary(strategy.name, ladder.name))
+        stage_bin = Path(ladder.stage.binary(strategy.name))
         argv = apply_overlay(req.go_args, self.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
         env.update(toolchain_env(strategy, self.target, self.tools))
@@ -517,17 +570,19 @@ class Builder:
         )
 
     def _listing_env(self) -> Mapping[str, str]:
-        """The environment to list packages in: with cgo on where go turned it off itself.
+        """The environment to list packages in (see :meth:`_lists_with_cgo`)."""
+        env = self.request.env
+        return {**env, "CGO_ENABLED": "1"} if self._lists_with_cgo() else env
+
+    def _lists_with_cgo(self) -> bool:
+        """Whether packages are listed with cgo on where go turned it off itself.
 
         Go turns cgo off by default when cross-compiling or when it finds no C compiler, and
         a package whose files all import "C" then lists as "build constraints exclude all
         Go files" instead of as the main package that zig-static (or a cross CC) builds.
         A CGO_ENABLED the user set is left alone.
         """
-        env = self.request.env
-        if "CGO_ENABLED" in env or self.goenv.cgo_enabled:
-            return env
-        return {**env, "CGO_ENABLED": "1"}
+        return "CGO_ENABLED" not in self.request.env and not self.goenv.cgo_enabled
 
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""

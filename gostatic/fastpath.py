@@ -42,15 +42,16 @@ from gostatic.strategies import is_strategy_name, strategy_named
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from gostatic.gocmd import GoSession
     from gostatic.goflags import GoBuildArgs
     from gostatic.results import BuildRequest
     from gostatic.stage import FileId
+    from gostatic.strategies import Strategy
 
 UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
-# Patterns whose expansion can change without the command line changing.
+# Single arguments that name many packages.
 _META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
 # Flags under which go does not (only) build: the full path handles them.
 _NOT_FAST = frozenset({"n", "a", "json"})
@@ -73,6 +74,15 @@ def _go_env_file(env: Mapping[str, str]) -> str:
     return os.path.join(config, "go", "env")
 
 
+def names_several_packages(packages: Sequence[str]) -> bool:
+    """Whether a command line's package arguments can name more than one package: several
+    arguments, or a pattern (.go files name one package between them). Such a command
+    line gets a group plan (gostatic.fastgroup), checked against go list on every run."""
+    if any(p.endswith(".go") for p in packages):
+        return False
+    return len(packages) > 1 or any("..." in p or p in _META_PATTERNS for p in packages)
+
+
 class PlanKey(Record):
     """Everything a plan is valid for, and the file it lives in."""
 
@@ -85,8 +95,6 @@ def plan_key(
 ) -> PlanKey | None:
     """The key of this command line's plan; None when it may not take the fast path."""
     if any(f.name in _NOT_FAST for f in args.flags):
-        return None
-    if any("..." in p or p in _META_PATTERNS for p in args.packages):
         return None
     # Each part is counted, so that no two command lines give the same fields.
     material = (
@@ -194,36 +202,78 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     explicit = os.path.join(request.cwd, options.cache_dir) if options.cache_dir else None
     cache_root = cache_dir(request.env, explicit)
     key = request_plan_key(request, cache_root)
-    plan = read_plan(key) if key is not None else None
+    if key is None:
+        return None
+    if names_several_packages(request.go_args.packages):
+        from gostatic.fastgroup import fast_group_build
+
+        return fast_group_build(request, session, key, cache_root)
+    plan = read_plan(key)
     if plan is None or not _trustworthy(plan, request):
         return None
-    stage = Stage(os.path.join(cache_root, STAGE_DIR), plan.stage_key)
-    stamp = stage.read_stamp()
-    if stamp is None or not is_strategy_name(stamp.strategy):
-        return None
-    if (options.strategy not in (None, stamp.strategy)) or (options.strict and stamp.hazards):
-        return None
-    strategy = strategy_named(stamp.strategy)
-    if strategy.toolchain is not None:
-        return None  # its CC comes from detection on the full path, never from a file
-    if sets_build_id(request.go_args, plan.goflags):
+    stage = Stage(os.path.join(cache_root, STAGE_DIR), plan.stage_key, plan.name)
+    proved = proved_strategy(stage, request)
+    if proved is None or sets_build_id(request.go_args, plan.goflags):
         return None  # a fixed build ID cannot tell a relinked binary from the proved one
-    needs_graph = ("CGO_ENABLED", "0") in strategy.overlay.env
-    stage_bin = stage.binary(strategy.name, plan.name)
+    strategy = proved[1]
     args = request.go_args
-    argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
+    argv = [
+        "build",
+        *apply_overlay(args, plan.goflags, strategy.overlay, stage.binary(strategy.name)),
+    ]
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
-    if needs_graph and _sources_changed_since(plan.dir, stage.stamped_at()):
-        # go first: what is started early while it runs must not delay it. After a change,
-        # `cgo-off` goes to the full path, which needs the import graph to decide.
+    if _sources_changed_since(plan.dir, stage.stamped_at()):
+        # go first: what is done while it compiles and links must not delay it.
         session.start(argv, env=env, cwd=request.cwd, background=False)
-        start_full_path_queries(request, session)
+        if needs_graph(strategy):
+            start_full_path_queries(request, session)  # the full path will need them
+        else:
+            # Loaded while go links, as the re-check and install come next.
+            import gostatic.atomic
+            import gostatic.recheck  # noqa: F401
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply
     base = os.path.join(request.cwd, args.workdir or ".")
     output = os.path.join(base, plan.output) if plan.output else None
+    result = settle_built(stage, proved, plan.package, plan.output, output, built.stderr)
+    return BuildReport((result,)) if result is not None else None
+
+
+def proved_strategy(stage: Stage, request: BuildRequest) -> tuple[Stamp, Strategy] | None:
+    """The stage's stamp and its strategy, when the fast path may build with that strategy
+    again; None sends the build to the full path."""
+    stamp = stage.read_stamp()
+    if stamp is None or not is_strategy_name(stamp.strategy):
+        return None
+    options = request.options
+    if (options.strategy not in (None, stamp.strategy)) or (options.strict and stamp.hazards):
+        return None
+    strategy = strategy_named(stamp.strategy)
+    if strategy.toolchain is not None:
+        return None  # its CC comes from detection on the full path, never from a file
+    return stamp, strategy
+
+
+def needs_graph(strategy: Strategy) -> bool:
+    """Whether only the import graph can tell that a relinked binary of ``strategy`` works:
+    with cgo off, a package may have compiled a stub (gostatic.explain decides)."""
+    return ("CGO_ENABLED", "0") in strategy.overlay.env
+
+
+def settle_built(
+    stage: Stage,
+    proved: tuple[Stamp, Strategy],
+    package: str,
+    output_arg: str | None,
+    output: str | None,
+    go_said: str,
+) -> PackageResult | None:
+    """The result of a package whose proved strategy go just built into ``stage``: up to
+    date, or relinked, re-checked and installed at ``output``; None for the full path."""
+    stamp, strategy = proved
+    stage_bin = stage.binary(strategy.name)
     build_id = go_build_id(stage_bin)
     if build_id is None:
         return None
@@ -234,23 +284,22 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     else:
         from gostatic.recheck import still_static  # struct and mmap: only after a relink
 
-        if needs_graph or not still_static(stage_bin):
+        if needs_graph(strategy) or not still_static(stage_bin):
             return None  # the full path reads it with pyelftools and says why
         try:
             stage.settle(stage_bin, output, Stamp(strategy.name, build_id, None, ()))
         except OSError:
             return None  # the full path says what could not be written, in one line
         detail, hazards, rebuilt = STATIC_DETAIL, (), True
-    result = PackageResult(
-        package=plan.package,
-        output=plan.output,
+    return PackageResult(
+        package=package,
+        output=output_arg,
         strategy=strategy.name,
         static=True,
         hazards=hazards,
-        attempts=(Attempt(strategy.name, "static", detail, built.stderr),),
+        attempts=(Attempt(strategy.name, "static", detail, go_said),),
         up_to_date=not rebuilt,
     )
-    return BuildReport((result,))
 
 
 def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
@@ -261,19 +310,30 @@ def _trustworthy(plan: Plan, request: BuildRequest) -> bool:
     writes to, so each of those must agree with the command line and the environment.
     (The package arguments are the command line's own, never the plan's.)
     """
-    name = plan.name
-    if not name or name in (".", "..") or os.path.basename(name) != name:
+    if not is_file_name(plan.name):
         return False
     base = os.path.join(request.cwd, request.go_args.workdir or ".")
-    if plan.output != output_for(request.go_args.output, name, base):
+    if plan.output != output_for(request.go_args.output, plan.name, base):
         return False
-    if plan.goflags != _effective_goflags(request.env):
-        return False
-    project, identity = plan.project
-    return file_id(project) == identity
+    return settings_unchanged(plan.goflags, plan.project, request.env)
 
 
-def _effective_goflags(env: Mapping[str, str]) -> str | None:
+def is_file_name(name: str) -> bool:
+    """Whether ``name`` names a file in a directory, and nothing else."""
+    return bool(name) and name not in (".", "..") and os.path.basename(name) == name
+
+
+def settings_unchanged(
+    goflags: str, project: tuple[str, FileId | None], env: Mapping[str, str]
+) -> bool:
+    """Whether GOFLAGS and the project file are what a plan recorded."""
+    if goflags != effective_goflags(env):
+        return False
+    path, identity = project
+    return file_id(path) == identity
+
+
+def effective_goflags(env: Mapping[str, str]) -> str | None:
     """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
     file cannot be read (then the plan cannot be checked)."""
     if env.get("GOFLAGS"):

@@ -134,6 +134,12 @@ def output_for(output: str | None, name: str, base: str | PathLike[str]) -> str 
     return output
 
 
+def checks_non_main(output: str | None) -> bool:
+    """Whether go build compiles the non-main packages it is given: with ``-o DIR/`` it
+    builds only the main packages (it still reports packages it cannot load)."""
+    return output is None or output == os.devnull
+
+
 def sets_build_id(args: GoBuildArgs, goflags: str) -> bool:
     """Whether the user fixes the Go build ID (``-ldflags=-buildid=...``), on the command
     line or in GOFLAGS."""

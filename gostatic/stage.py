@@ -81,18 +81,27 @@ class Stamp(Record):
 
 
 _STAMP_KIND = "gostatic-stamp-1"
+_STAMPS = "stamps"  # beside the strategy directories; no strategy has that name
 
 
 class Stage:
-    """The stage directory of one output (or of one package when there is no output)."""
+    """Where one package's binary is built for one output: the stage directory of that
+    output, or of a whole multi-package command line (gostatic.fastgroup builds all its
+    packages with one `go build -o DIR/`), holding one binary per strategy tried and a
+    stamp per package.
+    """
 
-    def __init__(self, root: StrPath, key: str) -> None:
+    def __init__(self, root: StrPath, key: str, name: str) -> None:
         self.key = key
+        self.name = name  # the binary's file name: go's own for the package
         self.dir = os.path.join(root, statefile.digest(key))
-        self._stamp = os.path.join(self.dir, "stamp")
+        self._stamp = os.path.join(self.dir, _STAMPS, name)
 
-    def binary(self, strategy: str, name: str) -> str:
-        return os.path.join(self.dir, strategy, name)
+    def binary(self, strategy: str) -> str:
+        return os.path.join(self.strategy_dir(strategy), self.name)
+
+    def strategy_dir(self, strategy: str) -> str:
+        return os.path.join(self.dir, strategy)
 
     def stamped_at(self) -> int | None:
         """When the stamp was last written (ns), or None without one."""
@@ -136,13 +145,16 @@ class Stage:
             self.write_stamp(stamp._replace(output=file_id(output) if output is not None else None))
 
     def discard_others(self, keep: str) -> None:
-        """Remove stage binaries of strategies that lost: they are never installed."""
-        import shutil
-
+        """Remove this package's binaries of strategies that lost: they are never installed
+        (other packages of the command line may still need their own)."""
         try:
             entries = list(os.scandir(self.dir))
         except OSError:
             return
         for entry in entries:
-            if entry.is_dir(follow_symlinks=False) and entry.name != keep:
-                shutil.rmtree(entry.path, ignore_errors=True)
+            if entry.name in (keep, _STAMPS) or not entry.is_dir(follow_symlinks=False):
+                continue
+            try:  # noqa: SIM105 (contextlib is one more import on the build path)
+                os.unlink(os.path.join(entry.path, self.name))
+            except OSError:
+                pass  # never built with that strategy, or already gone

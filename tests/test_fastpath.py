@@ -148,21 +148,6 @@ def test_a_new_pin_in_the_project_file_voids_the_plan(
     assert result["strategy"] == "cgo-off"
 
 
-def test_patterns_that_can_grow_never_take_the_fast_path(
-    tmp_path: Path, counted: tuple[dict[str, str], Path]
-) -> None:
-    env, log = counted
-    mod = write_module(tmp_path / "multi", {"cmd/a/main.go": SEED_FMT})
-    for _ in range(2):
-        run = run_gostatic(["build", "-o", "bin/", "./cmd/..."], mod, env)
-        assert run.returncode == 0, run.stderr
-        assert "list" in go_calls(log)
-    (mod / "cmd" / "b").mkdir()
-    (mod / "cmd" / "b" / "main.go").write_text(SEED_FMT)
-    assert run_gostatic(["build", "-o", "bin/", "./cmd/..."], mod, env).returncode == 0
-    assert sorted(p.name for p in (mod / "bin").iterdir()) == ["a", "b"]
-
-
 def test_a_tampered_plan_means_the_full_path(
     module: Path, counted: tuple[dict[str, str], Path]
 ) -> None:

@@ -1,0 +1,296 @@
+"""The fast path of a command line that names several packages (gostatic.fastgroup): one
+go list and one go build per strategy when the packages are the planned ones, the full
+path otherwise.
+
+go calls are counted with a wrapper (GOSTATIC_GO) that logs each call, never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from gostatic import statefile
+from gostatic.fastgroup import _GROUP_KIND as GROUP_KIND
+from gostatic.fastgroup import GroupPlan, Listed, Member, read_group_plan, write_group_plan
+from gostatic.fastpath import UP_TO_DATE_DETAIL, PlanKey
+from tests.support import (
+    SEED_CGO,
+    SEED_FMT,
+    SEED_SYSLOG,
+    assert_static_by_readelf,
+    go_builds,
+    go_subcommands,
+    logged_go_calls,
+    logging_go,
+    requires_go,
+    run_gostatic,
+    run_in_empty_root,
+    write_module,
+)
+
+slow = [pytest.mark.slow, requires_go]
+LIBRARY = "package lib\n\nfunc Answer() int { return 42 }\n"
+
+
+def greeting(word: str) -> str:
+    return SEED_FMT.replace("Hello", word)
+
+
+@pytest.fixture
+def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
+    wrapper, log = logging_go(tmp_path)
+    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    return write_module(
+        tmp_path / "m",
+        {
+            "cmd/a/main.go": greeting("Alpha"),
+            "cmd/b/main.go": greeting("Beta"),
+            "cmd/c/main.go": greeting("Gamma"),
+            "lib/lib.go": LIBRARY,
+        },
+    )
+
+
+def build_all(module: Path, env: dict[str, str], *patterns: str) -> dict[str, dict[str, object]]:
+    """`gostatic build --json -o bin/ PATTERNS` (default ./...): each result by package."""
+    args = ["build", "--json", "-o", "bin/", *(patterns or ("./...",))]
+    run = run_gostatic(args, module, env)
+    assert run.returncode == 0, run.stderr
+    return {r["package"]: r for r in json.loads(run.stdout)["results"]}
+
+
+def up_to_date(result: dict[str, object]) -> bool:
+    attempts = result["attempts"]
+    assert isinstance(attempts, list)
+    return bool(result["static"]) and attempts[-1]["detail"] == UP_TO_DATE_DETAIL
+
+
+def calls_of(log: Path) -> list[str]:
+    return sorted(go_subcommands(logged_go_calls(log)))
+
+
+def identities(directory: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in directory.iterdir()}
+
+
+@pytest.mark.parametrize("patterns", [(), ("./cmd/a", "./cmd/b", "./cmd/c", "./lib")])
+@pytest.mark.slow
+@requires_go
+def test_an_up_to_date_pattern_costs_one_list_and_one_build(
+    module: Path, counted: tuple[dict[str, str], Path], patterns: tuple[str, ...]
+) -> None:
+    env, log = counted
+    build_all(module, env, *patterns)
+    assert "env" in calls_of(log)  # the first build takes the full path
+    before = identities(module / "bin")
+
+    results = build_all(module, env, *patterns)
+    assert calls_of(log) == ["build", "list"]
+    assert sorted(results) == [f"example.com/m/cmd/{n}" for n in "abc"]
+    assert all(up_to_date(r) for r in results.values())
+    assert identities(module / "bin") == before
+
+
+@pytest.mark.slow
+@requires_go
+def test_a_changed_command_is_relinked_and_installed_alone(
+    module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build_all(module, env)
+    logged_go_calls(log)
+    before = identities(module / "bin")
+    (module / "cmd" / "b" / "main.go").write_text(greeting("Beta again"))
+
+    results = build_all(module, env)
+    assert calls_of(log) == ["build", "list"]
+    assert not up_to_date(results["example.com/m/cmd/b"])
+    after = identities(module / "bin")
+    assert after["a"] == before["a"] and after["c"] == before["c"]
+    assert after["b"] != before["b"]
+    binary = module / "bin" / "b"
+    assert_static_by_readelf(binary)
+    assert "Beta again 42!" in run_in_empty_root(binary, tmp_path / "root").stdout
+
+
+def add_command(module: Path) -> None:
+    (module / "cmd" / "d").mkdir()
+    (module / "cmd" / "d" / "main.go").write_text(greeting("Delta"))
+
+
+def remove_command(module: Path) -> None:
+    shutil.rmtree(module / "cmd" / "c")
+
+
+def turn_command_into_library(module: Path) -> None:
+    (module / "cmd" / "c" / "main.go").write_text("package c\n\nfunc C() {}\n")
+
+
+@pytest.mark.parametrize(
+    ("edit", "commands"),
+    [(add_command, "abcd"), (remove_command, "ab"), (turn_command_into_library, "ab")],
+)
+@pytest.mark.slow
+@requires_go
+def test_other_packages_mean_the_full_path_then_a_new_plan(
+    module: Path,
+    counted: tuple[dict[str, str], Path],
+    edit: Callable[[Path], None],
+    commands: str,
+) -> None:
+    env, log = counted
+    build_all(module, env)
+    logged_go_calls(log)
+    edit(module)
+    results = build_all(module, env)
+    assert "env" in calls_of(log)
+    assert sorted(results) == [f"example.com/m/cmd/{n}" for n in commands]
+    for name in commands:
+        assert_static_by_readelf(module / "bin" / name)
+    build_all(module, env)
+    assert calls_of(log) == ["build", "list"]
+
+
+@pytest.mark.slow
+@requires_go
+def test_each_strategy_builds_its_own_packages(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    module = write_module(
+        tmp_path / "mixed", {"cmd/hello/main.go": SEED_FMT, "cmd/logger/main.go": SEED_SYSLOG}
+    )
+    first = build_all(module, env)
+    assert first["example.com/m/cmd/hello"]["strategy"] == "plain"
+    assert first["example.com/m/cmd/logger"]["strategy"] == "netgo"
+    logged_go_calls(log)
+
+    (module / "cmd" / "logger" / "main.go").write_text(SEED_SYSLOG.replace("Hello", "Hi"))
+    results = build_all(module, env)
+    calls = logged_go_calls(log)
+    builds = go_builds(calls)
+    assert sorted(go_subcommands(calls)) == ["build", "build", "list"]
+    [netgo] = [b for b in builds if "netgo" in b]
+    assert netgo.endswith("-- example.com/m/cmd/logger")
+    assert not up_to_date(results["example.com/m/cmd/logger"])
+    assert up_to_date(results["example.com/m/cmd/hello"])
+    for name in ("hello", "logger"):
+        assert_static_by_readelf(module / "bin" / name)
+
+
+@pytest.mark.slow
+@requires_go
+def test_a_command_that_turns_dynamic_climbs_the_ladder_again(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    build_all(module, gostatic_env)
+    (module / "cmd" / "a" / "main.go").write_text(SEED_CGO)
+    results = build_all(module, gostatic_env)
+    assert results["example.com/m/cmd/a"]["strategy"] == "external-static"
+    assert_static_by_readelf(module / "bin" / "a")
+
+
+@pytest.mark.slow
+@requires_go
+def test_a_library_that_stops_compiling_fails_the_build(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    # Without -o, go build compiles every package it names: so does the fast path.
+    for _ in range(2):
+        assert run_gostatic(["build", "./..."], module, gostatic_env).returncode == 0
+    (module / "lib" / "lib.go").write_text(LIBRARY.replace("return 42", "return nosuch"))
+    run = run_gostatic(["build", "./..."], module, gostatic_env)
+    assert run.returncode == 1
+    assert "undefined: nosuch" in run.stderr
+
+
+@pytest.mark.slow
+@requires_go
+def test_binaries_of_the_same_name_each_get_a_stage(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # No -o: go builds both and writes neither; gostatic still proves each static.
+    env, log = counted
+    module = write_module(
+        tmp_path / "twins",
+        {"one/tool/main.go": greeting("One"), "two/tool/main.go": greeting("Two")},
+    )
+    for _ in range(2):
+        run = run_gostatic(["build", "--json", "./..."], module, env)
+        assert run.returncode == 0, run.stderr
+        results = json.loads(run.stdout)["results"]
+        assert [r["static"] for r in results] == [True, True]
+        assert "env" in calls_of(log)  # no group plan: one stage directory cannot hold both
+
+
+@pytest.mark.slow
+@requires_go
+def test_a_tampered_group_plan_cannot_inject_flags_or_packages(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    build_all(module, env)
+    [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
+    fields = statefile.decode(GROUP_KIND, plan_file.read_bytes())
+    assert fields is not None
+    evil = "-toolexec=/bin/false"
+    tampered = [evil if f == "example.com/m/cmd/a" else f for f in fields]
+    plan_file.write_bytes(statefile.encode(GROUP_KIND, tampered))
+    logged_go_calls(log)
+
+    results = build_all(module, env)
+    calls = logged_go_calls(log)
+    assert all(c.index(evil) > c.index(" -- ") for c in calls if evil in c)
+    assert "example.com/m/cmd/a" in results  # the full path built the real package
+    assert_static_by_readelf(module / "bin" / "a")
+
+
+# --- the plan file (pure) ---------------------------------------------------------------
+
+
+def sample_plan() -> GroupPlan:
+    return GroupPlan(
+        goflags="-trimpath",
+        project=("/p/gostatic.toml", (1, 2, 3)),
+        list_with_cgo=True,
+        stage_key="group\n/p\nbin/\n./...",
+        listed=(Listed("example.com/m/cmd/a", "main", "/p/cmd/a"), Listed("x/lib", "lib", "/p/l")),
+        members=(Member("example.com/m/cmd/a", "a", "bin/a"),),
+    )
+
+
+def test_a_group_plan_reads_back_as_written(tmp_path: Path) -> None:
+    key = PlanKey(str(tmp_path / "plans" / "k"), ("cwd", "./..."))
+    write_group_plan(key, sample_plan())
+    assert read_group_plan(key) == sample_plan()
+    assert read_group_plan(key._replace(material=("cwd", "./cmd/..."))) is None
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda f: f[:-1],  # a member cut short
+        lambda f: [*f, "extra"],
+        lambda f: [x if x != "2" else "-1" for x in f],  # a negative count
+        lambda f: [x if x != "2" else "many" for x in f],
+        lambda f: [x if x != "1" else "9" for x in f],  # the member count
+        lambda f: [x if x != "/p/gostatic.toml" else "" for x in f][:3],
+    ],
+)
+def test_a_group_plan_of_the_wrong_shape_is_no_plan(tmp_path: Path, edit: object) -> None:
+    key = PlanKey(str(tmp_path / "k"), ("cwd",))
+    write_group_plan(key, sample_plan())
+    fields = statefile.decode(GROUP_KIND, Path(key.path).read_bytes())
+    assert fields is not None
+    assert callable(edit)
+    Path(key.path).write_bytes(statefile.encode(GROUP_KIND, edit(fields)))
+    assert read_group_plan(key) is None
