@@ -320,11 +320,11 @@ class StrategyCache:
 
         Plans are read as untrusted files: one that is not a readable plan is left alone.
         """
-        from gostatic.fastpath import planned_package
+        from gostatic.fastpath import planned_packages
 
         removed = 0
         for path in sorted((self.path.parent / PLANS_DIR).glob("*")):
-            if planned_package(str(path)) == package:
+            if package in planned_packages(str(path)):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed

@@ -120,6 +120,7 @@ def write_group_plan(key: PlanKey, plan: GroupPlan) -> None:
 
     project, found = plan.project
     fields = [
+        str(len(key.material)),  # so that the file can be read without the key
         *key.material,
         plan.goflags,
         project,
@@ -139,24 +140,43 @@ def write_group_plan(key: PlanKey, plan: GroupPlan) -> None:
 
 
 def read_group_plan(key: PlanKey) -> GroupPlan | None:
-    """The plan for ``key``, or None if there is none of the expected shape (the file is
-    untrusted: every count is checked against what follows it)."""
-    fields = statefile.read(_GROUP_KIND, key.path)
-    n = len(key.material)
-    if fields is None or len(fields) < n + 8 or tuple(fields[:n]) != key.material:
+    """The plan for ``key``, or None if there is none of the expected shape."""
+    parsed = _parse(statefile.read(_GROUP_KIND, key.path))
+    if parsed is None or parsed[0] != key.material:
         return None
-    goflags, project, *identity = fields[n : n + 5]
-    with_cgo, stage_key, count = fields[n + 5 : n + 8]
-    rest = fields[n + 8 :]
+    return parsed[1]
+
+
+def group_plan_members(path: str) -> tuple[str, ...]:
+    """The main packages the group plan at ``path`` builds, whatever command line it is
+    for; () if the file is not a group plan."""
+    parsed = _parse(statefile.read(_GROUP_KIND, path))
+    return tuple(m.package for m in parsed[1].members) if parsed is not None else ()
+
+
+def _parse(fields: list[str] | None) -> tuple[tuple[str, ...], GroupPlan] | None:
+    """A plan file's key material and plan. The file is untrusted: every count is checked
+    against what follows it."""
+    if not fields:
+        return None
     try:
+        n = int(fields[0])
+        if n < 0 or len(fields) < n + 9:
+            return None
+        material = tuple(fields[1 : n + 1])
+        goflags, project, *identity = fields[n + 1 : n + 6]
+        with_cgo, stage_key, count = fields[n + 6 : n + 9]
         found = file_id_from_fields(identity)
+        rest = fields[n + 9 :]
         n_listed = int(count)
+        if n_listed < 0:
+            return None
         listed_fields, rest = rest[: 3 * n_listed], rest[3 * n_listed :]
         n_members = int(rest[0])
     except (ValueError, IndexError):
         return None
     member_fields = rest[1:]
-    if n_listed < 0 or len(listed_fields) != 3 * n_listed or n_members < 0:
+    if len(listed_fields) != 3 * n_listed or n_members < 0:
         return None
     if len(member_fields) != 3 * n_members or with_cgo not in ("", "1"):
         return None
@@ -167,7 +187,8 @@ def read_group_plan(key: PlanKey) -> GroupPlan | None:
             member_fields[i : i + 3] for i in range(0, len(member_fields), 3)
         )
     )
-    return GroupPlan(goflags, (project, found), with_cgo == "1", stage_key, listed, members)
+    plan = GroupPlan(goflags, (project, found), with_cgo == "1", stage_key, listed, members)
+    return material, plan
 
 
 def _trustworthy(plan: GroupPlan, request: BuildRequest) -> bool:

@@ -145,13 +145,15 @@ def read_plan(key: PlanKey) -> Plan | None:
     return Plan(package, output or None, stage_key, name, goflags, (project, found), directory)
 
 
-def planned_package(path: str) -> str | None:
-    """The package of the plan at ``path``, whatever command line it is for; None if the
-    file is not a plan."""
+def planned_packages(path: str) -> tuple[str, ...]:
+    """The main packages the plan at ``path`` builds, whatever command line it is for; ()
+    if the file is not a plan."""
     fields = statefile.read(_PLAN_KIND, path)
-    if fields is None or len(fields) < _PLAN_FIELDS:
-        return None
-    return fields[-_PLAN_FIELDS]
+    if fields is None:
+        from gostatic.fastgroup import group_plan_members
+
+        return group_plan_members(path)
+    return (fields[-_PLAN_FIELDS],) if len(fields) >= _PLAN_FIELDS else ()
 
 
 def write_plan(key: PlanKey, plan: Plan) -> None:

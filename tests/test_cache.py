@@ -737,14 +737,11 @@ def test_cache_clear_where_nothing_can_be_written_is_one_line(
     assert line.startswith(f"gostatic: cannot clear the cache in {cache_dir}:")
 
 
-def _plan_package(plan: Path) -> str:
-    """The package a fast-path plan names, read here as the format is documented
-    (gostatic.statefile, gostatic.fastpath): NUL-ended fields, the package tenth from last."""
-    return plan.read_bytes().split(b"\0")[-11].decode()
-
-
-def _plan_packages(cache_dir: Path) -> list[str]:
-    return sorted(_plan_package(p) for p in (cache_dir / "plans").iterdir())
+def _plans_naming(cache_dir: Path, package: str) -> list[str]:
+    """The plan files that hold ``package`` as a field (gostatic.statefile: NUL-ended
+    fields), whatever their shape."""
+    field = package.encode() + b"\0"
+    return sorted(p.name for p in (cache_dir / "plans").iterdir() if field in p.read_bytes())
 
 
 @pytest.mark.slow
@@ -754,18 +751,21 @@ def test_cache_clear_forgets_the_fast_path_plans(
 ) -> None:
     mod = write_module(tmp_path / "m", {"a/main.go": SEED_FMT, "b/main.go": SEED_FMT})
     cache_dir = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
-    for name in ("a", "b"):
-        run = run_gostatic(["build", "-o", name, f"./{name}"], mod, gostatic_env)
+    for args in (["-o", "a", "./a"], ["-o", "b", "./b"], ["-o", "bin/", "./..."]):
+        run = run_gostatic(["build", *args], mod, gostatic_env)
         assert run.returncode == 0, run.stderr
-    assert _plan_packages(cache_dir) == ["example.com/m/a", "example.com/m/b"]
+    a, b = "example.com/m/a", "example.com/m/b"
+    assert len(_plans_naming(cache_dir, a)) == len(_plans_naming(cache_dir, b)) == 2
     # Plans are untrusted files: one that is not a plan stops nothing.
     (cache_dir / "plans" / "junk").write_bytes(b"\xff\0not a plan")
     (cache_dir / "plans" / "short").write_bytes(b"gostatic-plan-1\0x\0")
+    (cache_dir / "plans" / "group").write_bytes(b"gostatic-group-1\0" + b"9\0" * 12)
 
-    run = run_gostatic(["cache", "clear", "example.com/m/a"], tmp_path, gostatic_env)
+    run = run_gostatic(["cache", "clear", a], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr
-    remaining = [p for p in (cache_dir / "plans").iterdir() if p.name not in ("junk", "short")]
-    assert [_plan_package(p) for p in remaining] == ["example.com/m/b"]
+    assert _plans_naming(cache_dir, a) == []  # its own plan and the ./... one
+    assert len(_plans_naming(cache_dir, b)) == 1
+    assert {"junk", "short", "group"} <= {p.name for p in (cache_dir / "plans").iterdir()}
 
     run = run_gostatic(["cache", "clear"], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr

@@ -232,10 +232,16 @@ HOT_PATH_IMPORTS = {
 }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("args", "fast_module"),
+    [
+        (("build", "-o", "bin/logger", "./cmd/logger"), "gostatic.fastpath"),
+        (("build", "-o", "bin/", "./..."), "gostatic.fastgroup"),
+    ],
+)
 def test_an_up_to_date_build_imports_only_what_the_interpreter_has(
-    module: Path, gostatic_env: dict[str, str]
+    module: Path, gostatic_env: dict[str, str], args: tuple[str, ...], fast_module: str
 ) -> None:
-    args = ("build", "-o", "bin/logger", "./cmd/logger")
     assert run_gostatic(list(args), module, gostatic_env).returncode == 0
     said, imported = imports_of(
         "from gostatic.__main__ import main\nprint(main(sys.argv[1:]))", args, module, gostatic_env
@@ -243,5 +249,5 @@ def test_an_up_to_date_build_imports_only_what_the_interpreter_has(
     assert said == ["0"]
     unexpected = {m for m in imported if m != "gostatic" and not m.startswith("gostatic.")}
     assert unexpected <= HOT_PATH_IMPORTS, sorted(unexpected - HOT_PATH_IMPORTS)
-    assert "gostatic.fastpath" in imported
+    assert fast_module in imported
     assert "gostatic.elf" not in imported and "gostatic.build" not in imported
