@@ -3,11 +3,11 @@
 
 A pattern can match other packages tomorrow without the command line changing, so its
 plan records what go list said the command line names (import path, package name and
-directory of each package), and every run asks go list again, without -deps: that is the
-cheap question (~20 ms against ~50 ms for an up-to-date go build of three commands). While
-it runs, the packages are built with the strategies their stamps proved, each strategy's
-main packages in one `go build -o STAGE/STRATEGY/`, as go builds `-o bin/ ./...`, so
-that go's up-to-date check and its build cache serve them all in one process.
+directory of each package), and every run asks go list again, for those three fields only
+(the bench's `./...` rows measure what it adds). While it runs, the packages are built
+with the strategies their stamps proved, each strategy's main packages in one
+`go build -o STAGE/STRATEGY/`, as go builds `-o bin/ ./...`, so that go's up-to-date check
+and its build cache serve them all in one process.
 
 If go list names exactly the planned packages, each binary is settled as a single
 package's is (gostatic.fastpath): up to date, or re-checked and installed. Anything else
