@@ -93,6 +93,11 @@ def install(src: StrPath, dest: StrPath) -> None:
     Only a regular file (or a symlink, which is replaced, not followed) is ever replaced:
     renaming over a device node such as /dev/null would swap it for a binary.
     """
+    # Most of this call's time goes to the rename on ext4, measured: renaming over a file
+    # starts the new one's writeback (auto_da_alloc) and sleeps in write throttling, 1.3 of
+    # 2 ms for a 2.4 MB binary, 14 of 20 ms for 20 MB. posix_fallocate before the copy
+    # skips that (4x faster) but defers the data up to ~30 s, and a crash then leaves zeros
+    # under the new name, with the inode, size and mtime the stage's stamp trusts; so no.
     source, target = os.fspath(src), os.fspath(dest)
     try:
         mode = os.lstat(target).st_mode
