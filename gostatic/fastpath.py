@@ -284,12 +284,13 @@ def settle_built(
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        from gostatic.recheck import still_static  # struct and mmap: only after a relink
-
-        if needs_graph(strategy) or not still_static(stage_bin):
-            return None  # the full path reads it with pyelftools and says why
+        if needs_graph(strategy):
+            return None
         try:
-            stage.settle(stage_bin, output, Stamp(strategy.name, build_id, None, ()))
+            if not _install_if_static(stage_bin, output):
+                return None  # the full path reads it with pyelftools and says why
+            installed = file_id(output) if output is not None else None
+            stage.write_stamp(Stamp(strategy.name, build_id, installed, ()))
         except OSError:
             return None  # the full path says what could not be written, in one line
         detail, hazards, rebuilt = STATIC_DETAIL, (), True
@@ -302,6 +303,30 @@ def settle_built(
         attempts=(Attempt(strategy.name, "static", detail, go_said),),
         up_to_date=not rebuilt,
     )
+
+
+def _install_if_static(stage_bin: str, output: str | None) -> bool:
+    """Re-check a relinked binary (gostatic.recheck) and, if it is static with no hazard,
+    put it at ``output``. The copy beside the output is made first and is what is
+    checked: the bytes checked are the bytes installed, and the copy is written out to
+    disk while the check runs."""
+    from gostatic.recheck import still_static  # struct and mmap: only after a relink
+
+    if output is None:
+        return still_static(stage_bin)
+    from gostatic.atomic import copy_beside, discard, put_in_place
+
+    copy = copy_beside(stage_bin, output)
+    try:
+        static = still_static(copy)
+    except BaseException:
+        discard(copy)
+        raise
+    if not static:
+        discard(copy)
+        return False
+    put_in_place(copy, output)
+    return True
 
 
 def _trustworthy(plan: Plan, request: BuildRequest) -> bool:

@@ -95,6 +95,31 @@ def test_an_interrupted_install_leaves_the_old_file_and_no_temporary(
     assert leftovers(tmp_path) == []
 
 
+def test_a_copy_beside_is_installed_only_when_put_in_place(binary: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "out" / "app"
+    dest.parent.mkdir()
+    dest.write_bytes(b"old")
+    copy = Path(atomic.copy_beside(binary, dest))
+    assert copy.parent == dest.parent and copy.read_bytes() == binary.read_bytes()
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o751
+    assert dest.read_bytes() == b"old"
+    atomic.discard(str(copy))
+    assert dest.read_bytes() == b"old" and leftovers(dest.parent) == []
+
+    copy = Path(atomic.copy_beside(binary, dest))
+    atomic.put_in_place(str(copy), dest)
+    assert dest.read_bytes() == binary.read_bytes() and leftovers(dest.parent) == []
+
+
+def test_a_copy_is_not_put_over_what_became_a_device(binary: Path, tmp_path: Path) -> None:
+    # The output is looked at again at the rename: it may have changed since the copy.
+    dest = tmp_path / "app"
+    copy = atomic.copy_beside(binary, dest)
+    with pytest.raises(GostaticError, match="not a regular file"):
+        atomic.put_in_place(copy, os.devnull)
+    assert Path(os.devnull).is_char_device() and leftovers(tmp_path) == []
+
+
 def test_importing_atomic_leaves_tempfile_and_shutil_out() -> None:
     _, added = imports_of("import gostatic.atomic")
     assert "gostatic.atomic" in added

@@ -128,6 +128,9 @@ def test_a_change_that_makes_it_dynamic_is_caught(
     result = build(module, env)
     assert result["strategy"] == "external-static"
     assert_static_by_readelf(module / "bin" / "logger")
+    # The fast path's copy of the dynamic binary, made beside the output to be checked,
+    # was removed, not installed.
+    assert [p.name for p in (module / "bin").iterdir()] == ["logger"]
 
 
 def test_a_replaced_output_is_installed_again(module: Path, gostatic_env: dict[str, str]) -> None:
