@@ -142,14 +142,14 @@ def bench_program(label: str, name: str, source: str, work: Path, runs: int) -> 
         edit()
         return timed(our_cmd, mod, env)
 
-    g, o, r = alternate(max(3, runs // 2), go_after_edit, ours_after_edit)
+    g, o, r = alternate(runs, go_after_edit, ours_after_edit)
     lines.append(row("rebuild after a change", g, o, r, goal=1.1))
 
     def floor_after_edit() -> float:
         edit()
         return timed(floor_cmd, mod, go_env)
 
-    g, o, r = alternate(max(3, runs // 2), go_after_edit, floor_after_edit)
+    g, o, r = alternate(runs, go_after_edit, floor_after_edit)
     lines.append(row("  python floor of that", g, o, r, goal=None, name="floor"))
 
     cold_round = [0]

@@ -287,6 +287,12 @@ class StrategyCache:
         if self.entries.pop(key, None) is not None:
             self.changes[key] = None
 
+    @staticmethod
+    def load_writer() -> None:
+        """Import what :meth:`save` needs to write, ahead of need (while go builds)."""
+        import filelock  # noqa: F401
+        import tomli_w  # noqa: F401
+
     def save(self) -> None:
         """Write the changes, merged into what is on disk now; a failure is a warning."""
         if not self.changes:

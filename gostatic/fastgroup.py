@@ -33,6 +33,7 @@ from gostatic.goflags import (
     overlay_env,
     sets_build_id,
 )
+from gostatic.golist import listing_args
 from gostatic.paths import STAGE_DIR
 from gostatic.records import Record
 from gostatic.results import BuildReport
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
     from gostatic.fastpath import PlanKey
     from gostatic.gocmd import GoSession
-    from gostatic.goflags import GoBuildArgs
     from gostatic.results import BuildRequest, PackageResult
     from gostatic.stage import FileId, Stamp
     from gostatic.strategies import Strategy
@@ -53,13 +53,6 @@ if TYPE_CHECKING:
     _Proved = tuple["Member", Stage, tuple[Stamp, Strategy]]
 
 _GROUP_KIND = "gostatic-group-1"
-
-# One record per package, each field ended by NUL (which no path holds) and the record by
-# the newline go adds: "import path, name, dir, error marker".
-_LISTING_FORMAT = (
-    '{{.ImportPath}}{{"\\x00"}}{{.Name}}{{"\\x00"}}{{.Dir}}{{"\\x00"}}'
-    '{{if .Error}}error{{end}}{{"\\x00"}}'
-)
 
 
 class Listed(Record):
@@ -87,14 +80,6 @@ class GroupPlan(Record):
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]
-
-
-def listing_args(args: GoBuildArgs) -> list[str]:
-    """The `go list` that checks a group plan: the build's own flags and packages."""
-    flags = args.list_flags()
-    first = [f for f in flags if f.startswith("-C=")]  # go rejects -C anywhere but first
-    rest = [f for f in flags if not f.startswith("-C=")]
-    return ["list", *first, "-e", "-f", _LISTING_FORMAT, *rest, "--", *args.packages]
 
 
 def listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:

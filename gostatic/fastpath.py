@@ -395,8 +395,7 @@ def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
     from gostatic.gocmd import ENV_ARGS
+    from gostatic.golist import list_args
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-    from gostatic.packages import list_args
-
     session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)

@@ -12,6 +12,7 @@ from pathlib import Path
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoSession, run_go
 from gostatic.goflags import GoBuildArgs, output_for
+from gostatic.golist import list_args
 
 COMMAND_LINE_ARGUMENTS = "command-line-arguments"
 _VERSION_ELEMENT = re.compile(r"v([2-9]|[1-9][0-9]+)")
@@ -58,20 +59,6 @@ def _decode_stream(text: str) -> list[dict[str, object]]:
             raise GoCommandError("go list printed something that is not JSON") from None
         if isinstance(obj, dict):
             out.append(obj)
-
-
-_FIELDS = "ImportPath,Name,Dir,Module,Error"
-_GRAPH_FIELDS = _FIELDS + ",DepOnly,Imports,CgoFiles,Standard"
-
-
-def list_args(args: GoBuildArgs, *, deps: bool = True) -> list[str]:
-    """The `go list` command line that resolves the same packages as the build."""
-    flags = args.list_flags()
-    # go rejects -C anywhere but first.
-    first = [f for f in flags if f.startswith("-C=")]
-    rest = [f for f in flags if not f.startswith("-C=")]
-    mode = ["-deps", f"-json={_GRAPH_FIELDS}"] if deps else [f"-json={_FIELDS}"]
-    return ["list", *first, "-e", *mode, *rest, "--", *args.packages]
 
 
 def load_packages(

@@ -1,0 +1,42 @@
+"""The `go list` command lines gostatic runs, built from the build's own flags so that
+tags, GOFLAGS, GOOS/GOARCH and CGO_ENABLED select the same files as the build.
+
+Kept apart from gostatic.packages, which reads go list's JSON: the fast paths start these
+commands before (or without) importing json and the rest of the full path.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from gostatic.goflags import GoBuildArgs
+
+FIELDS = "ImportPath,Name,Dir,Module,Error"
+GRAPH_FIELDS = FIELDS + ",DepOnly,Imports,CgoFiles,Standard"
+
+# One record per package, each field ended by NUL (which no path holds) and the record by
+# the newline go adds: import path, name, directory, error marker.
+LISTING_FORMAT = (
+    '{{.ImportPath}}{{"\\x00"}}{{.Name}}{{"\\x00"}}{{.Dir}}{{"\\x00"}}'
+    '{{if .Error}}error{{end}}{{"\\x00"}}'
+)
+
+
+def list_args(args: GoBuildArgs, *, deps: bool = True) -> list[str]:
+    """The go list that resolves the same packages as the build, as JSON; with ``deps``,
+    every package linked in too (one process instead of two)."""
+    mode = ["-deps", f"-json={GRAPH_FIELDS}"] if deps else [f"-json={FIELDS}"]
+    return _command(args, mode)
+
+
+def listing_args(args: GoBuildArgs) -> list[str]:
+    """The go list that tells which packages the command line names now (gostatic.fastgroup),
+    in :data:`LISTING_FORMAT`."""
+    return _command(args, ["-f", LISTING_FORMAT])
+
+
+def _command(args: GoBuildArgs, mode: list[str]) -> list[str]:
+    flags = args.list_flags()
+    first = [f for f in flags if f.startswith("-C=")]  # go rejects -C anywhere but first
+    rest = [f for f in flags if not f.startswith("-C=")]
+    return ["list", *first, "-e", *mode, *rest, "--", *args.packages]
