@@ -215,6 +215,21 @@ def test_a_library_that_stops_compiling_fails_the_build(
 
 @pytest.mark.slow
 @requires_go
+def test_a_broken_import_fails_the_build_with_gos_message(
+    module: Path, gostatic_env: dict[str, str]
+) -> None:
+    # The fast path's go list finds packages without resolving their imports: the build
+    # is what fails, and the full path says why.
+    build_all(module, gostatic_env)
+    source = 'package main\n\nimport _ "example.com/m/nosuch"\n\nfunc main() {}\n'
+    (module / "cmd" / "b" / "main.go").write_text(source)
+    run = run_gostatic(["build", "-o", "bin/", "./..."], module, gostatic_env)
+    assert run.returncode == 1
+    assert "example.com/m/nosuch" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+@requires_go
 def test_binaries_of_the_same_name_each_get_a_stage(
     tmp_path: Path, counted: tuple[dict[str, str], Path]
 ) -> None:
