@@ -174,9 +174,13 @@ class Builder:
         listed = self.graph.named
         mains = [p for p in listed if p.is_main]
         others = [p for p in listed if not p.is_main]
+        output = None  # the check writes nothing
         if not checks_non_main(args.output):
-            others = [p for p in others if p.error is not None]  # as go build -o DIR/ does
-        check = self._check_command(others) if others else None
+            if mains:
+                others = [p for p in others if p.error is not None]  # as go build -o DIR/ does
+            else:
+                output = args.output  # go says there is nothing to build, in its own words
+        check = self._check_command(others, output) if others else None
         if check is not None:
             # Started now and read once the main packages are built: side by side.
             self.session.start(check, env=self.request.env, cwd=self.cwd)
@@ -274,10 +278,10 @@ class Builder:
         else:
             self.notes.append(f"{path} already pins these strategies")
 
-    def _check_command(self, packages: list[ListedPackage]) -> list[str]:
+    def _check_command(self, packages: list[ListedPackage], output: str | None) -> list[str]:
         """Non-main packages (or ones go could not load) get go build's plain check."""
         argv = apply_overlay(
-            self.request.go_args, self.goenv.goflags, strategy_named("plain").overlay, None
+            self.request.go_args, self.goenv.goflags, strategy_named("plain").overlay, output
         )
         return ["build", *argv, *(p.import_path for p in packages if p.import_path)]
 

@@ -284,6 +284,18 @@ def test_a_library_that_does_not_compile_fails_the_build_with_gos_message(
     assert run_gostatic(["build", "./..."], mod, gostatic_env).returncode == 0
 
 
+def test_a_pattern_with_no_main_package_and_an_output_directory_fails_as_go_does(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(tmp_path / "libs", {"a/a.go": "package a\n\nfunc A() int { return 1 }\n"})
+    go_build = ["go", "build", "-o", "bin/", "./..."]
+    go = subprocess.run(go_build, cwd=mod, capture_output=True, text=True, check=False)
+    run = run_gostatic(["build", "-o", "bin/", "./..."], mod, gostatic_env)
+    assert go.returncode == run.returncode == 1
+    assert "no main packages to build" in go.stderr and "no main packages to build" in run.stderr
+    assert run_gostatic(["build", "./..."], mod, gostatic_env).returncode == 0
+
+
 def test_default_output_name_matches_go(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
     mod = write_module(tmp_path / "named", {"main.go": SEED_FMT}, module="example.com/tool/v2")
     run = run_gostatic(["build"], mod, gostatic_env)
