@@ -248,6 +248,10 @@ class Builder:
         named = self.graph.named
         if any(p.error is not None for p in named):
             return  # go list would tell the next run the same, and the plan never matches
+        if any(p.module is None for p in named):
+            # Outside module mode go names a binary example.com/cmd/v2 "v2", not as
+            # exe_name does, and the fast path lets go name the binaries it builds.
+            return
         packages = self.request.go_args.packages
         plan = GroupPlan(
             goflags=self.goenv.goflags,

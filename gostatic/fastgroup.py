@@ -208,10 +208,8 @@ def fast_group_build(
     if plan is None or not _trustworthy(plan, request):
         return None
     args = request.go_args
-    if sets_build_id(args, plan.goflags) or request.env.get("GO111MODULE") in ("off", "auto"):
-        # A fixed build ID cannot tell a relinked binary from the proved one; outside
-        # module mode, go names some binaries otherwise than gostatic.packages.exe_name.
-        return None
+    if sets_build_id(args, plan.goflags):
+        return None  # a fixed build ID cannot tell a relinked binary from the proved one
     stage_root = os.path.join(cache_root, STAGE_DIR)
     proved: list[_Proved] = []
     for member in plan.members:

@@ -249,6 +249,26 @@ def test_binaries_of_the_same_name_each_get_a_stage(
 
 @pytest.mark.slow
 @requires_go
+def test_outside_module_mode_a_pattern_takes_the_full_path(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # GOPATH mode names a binary example.com/p/cmd/v2 "v2": the fast path, which lets go
+    # name its binaries, is not taken there.
+    env, log = counted
+    env = {**env, "GO111MODULE": "off", "GOPATH": str(tmp_path / "gopath")}
+    project = tmp_path / "gopath" / "src" / "example.com" / "p"
+    for name in ("a", "b"):
+        (project / "cmd" / name).mkdir(parents=True)
+        (project / "cmd" / name / "main.go").write_text(greeting(name))
+    for _ in range(2):
+        results = build_all(project, env)
+        assert sorted(results) == ["example.com/p/cmd/a", "example.com/p/cmd/b"]
+        assert "env" in calls_of(log)
+    assert_static_by_readelf(project / "bin" / "a")
+
+
+@pytest.mark.slow
+@requires_go
 def test_a_tampered_group_plan_cannot_inject_flags_or_packages(
     module: Path, counted: tuple[dict[str, str], Path]
 ) -> None:
