@@ -82,7 +82,7 @@ class GroupPlan(Record):
     members: tuple[Member, ...]
 
 
-def listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
+def _listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
     return {**env, "CGO_ENABLED": "1"} if with_cgo else env
 
 
@@ -222,7 +222,7 @@ def fast_group_build(
     for argv, env in builds:
         session.start(argv, env=env, cwd=request.cwd, background=False)
     listing = listing_args(args)
-    list_env = listing_env(request.env, plan.list_with_cgo)
+    list_env = _listing_env(request.env, plan.list_with_cgo)
     listed = session.run(listing, env=list_env, cwd=request.cwd, check=False)
     if not listed.ok or _records_of(listed.stdout) != _listing_records(plan.listed):
         return None  # the command line names other packages now: the full path

@@ -14,7 +14,9 @@ that worked, into the package's stage:
   installed (except for `cgo-off`, whose safety the import graph decides).
 
 Anything else (no plan, a failed build, a dynamic or hazardous binary) falls through to
-the full path, which re-derives every fact.
+the full path, which re-derives every fact. A command line that names several packages
+(`./...`) has a group plan instead, checked against go list on every run
+(gostatic.fastgroup).
 
 The plan is only a shortcut to facts that the build ID then confirms; it is untrusted
 like every file in the cache (a file of the wrong shape or an unknown strategy name means
