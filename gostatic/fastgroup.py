@@ -22,9 +22,11 @@ import os
 from gostatic import statefile
 from gostatic.fastpath import (
     is_file_name,
+    load_for_relinked,
     proved_strategy,
     settings_unchanged,
     settle_built,
+    sources_changed_since,
 )
 from gostatic.goflags import (
     apply_overlay,
@@ -221,6 +223,9 @@ def fast_group_build(
     builds = _group_builds(request, plan, proved)
     for argv, env in builds:
         session.start(argv, env=env, cwd=request.cwd, background=False)
+    directories = {p.import_path: p.dir for p in plan.listed}
+    if any(sources_changed_since(directories[m.package], s.stamped_at()) for m, s, _ in proved):
+        load_for_relinked()
     listing = listing_args(args)
     list_env = _listing_env(request.env, plan.list_with_cgo)
     listed = session.run(listing, env=list_env, cwd=request.cwd, check=False)

@@ -227,15 +227,13 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     ]
     argv += args.packages  # the command line's own: the full path runs the same command
     env = overlay_env(request.env, strategy.overlay)
-    if _sources_changed_since(plan.dir, stage.stamped_at()):
+    if sources_changed_since(plan.dir, stage.stamped_at()):
         # go first: what is done while it compiles and links must not delay it.
         session.start(argv, env=env, cwd=request.cwd, background=False)
         if needs_graph(strategy):
             start_full_path_queries(request, session)  # the full path will need them
         else:
-            # Loaded while go links, as the re-check and install come next.
-            import gostatic.atomic
-            import gostatic.recheck  # noqa: F401
+            load_for_relinked()
     built = session.run(argv, env=env, cwd=request.cwd, check=False)
     if not built.ok:
         return None  # the full path tells a compile error from a rung that does not apply
@@ -378,7 +376,14 @@ def effective_goflags(env: Mapping[str, str]) -> str | None:
     return values[-1] if values else ""
 
 
-def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
+def load_for_relinked() -> None:
+    """Import what a relinked binary needs next (the re-check and the install), while go
+    links it."""
+    import gostatic.atomic
+    import gostatic.recheck  # noqa: F401
+
+
+def sources_changed_since(directory: str, stamped_at: int | None) -> bool:
     """Whether a .go file of the package is newer than the last proof: only a hint for
     starting work early (a changed dependency is caught by the build ID all the same)."""
     if stamped_at is None:
