@@ -28,6 +28,7 @@ from gostatic.fastpath import (
 )
 from gostatic.gocmd import GoEnv, GoSession, go_env
 from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
+from gostatic.golist import listing_env
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -95,8 +96,7 @@ class _Ladder:
 
     pkg: ListedPackage
     output: str | None
-    stage: Stage
-    name: str
+    stage: Stage  # its name is the binary's
     attempts: list[Attempt] = field(default_factory=list)
     seen: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], str] = field(
         default_factory=dict
@@ -185,8 +185,12 @@ class Builder:
             # Started now and read once the main packages are built: side by side.
             self.session.start(check, env=self.request.env, cwd=self.cwd)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
-        self.group_key = self._group_key(mains)
-        climbs = [self._prepare(pkg, out) for pkg, out in zip(mains, outputs, strict=True)]
+        names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
+        self.group_key = self._group_key(names)
+        climbs = [
+            self._prepare(pkg, out, name)
+            for pkg, out, name in zip(mains, outputs, names, strict=True)
+        ]
         results = tuple(self._climb_all(climbs))
         check_error = self._check_error(check) if check is not None else None
         if self.cache is not None:
@@ -196,13 +200,10 @@ class Builder:
         if self.request.options.pin:
             self._pin(results)
         if check_error is None and all(r.static for r in results):
-            if self.group_key is not None:
-                self._remember_group_plan(mains, outputs)
-            elif len(results) == 1:
-                self._remember_plan(mains[0], outputs[0])
+            self._remember([c.ladder for c in climbs])
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
 
-    def _group_key(self, mains: list[ListedPackage]) -> str | None:
+    def _group_key(self, names: list[str]) -> str | None:
         """The stage key of a command line that names several packages: their binaries
         share a stage directory, so that one `go build -o DIR/` serves them all on the
         fast path (gostatic.fastgroup). None when each package gets a stage of its own:
@@ -210,7 +211,6 @@ class Builder:
         args = self.request.go_args
         if not names_several_packages(args.packages):
             return None
-        names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
         if len(set(names)) != len(names):
             return None
         return "\n".join(["group", str(self.base.resolve()), args.output or "", *args.packages])
@@ -222,49 +222,45 @@ class Builder:
             return str((self.base / output).resolve())
         return f"pkg:{self.base.resolve()}:{pkg.import_path}"
 
-    def _remember_plan(self, pkg: ListedPackage, output: str | None) -> None:
-        """Let the next identical command take the fast path (gostatic.fastpath)."""
+    def _remember(self, ladders: list[_Ladder]) -> None:
+        """Let the next identical command take a fast path: a plan for one package
+        (gostatic.fastpath), a group plan for a command line that names several
+        (gostatic.fastgroup)."""
         key = request_plan_key(self.request, str(self.cache_root))
         if key is None or self.stage_root.parent != self.cache_root:
             return  # not eligible, or building in a temporary stage
-        plan = Plan(
-            package=pkg.import_path,
-            output=output,
-            stage_key=self._stage_key(pkg, output),
-            name=exe_name(pkg, self.request.go_args.packages, self.goenv.goexe),
-            goflags=self.goenv.goflags,
-            project=project_identity(self.project.path),
-            dir=pkg.dir,
-        )
-        write_plan(key, plan)
-
-    def _remember_group_plan(
-        self, mains: list[ListedPackage], outputs: tuple[str | None, ...]
-    ) -> None:
-        """Let the next identical command take the group fast path (gostatic.fastgroup)."""
-        key = request_plan_key(self.request, str(self.cache_root))
-        if key is None or self.stage_root.parent != self.cache_root or self.group_key is None:
-            return  # not eligible, or building in a temporary stage
-        named = self.graph.named
-        if any(p.error is not None for p in named):
-            return  # go list would tell the next run the same, and the plan never matches
-        if any(p.module is None for p in named):
-            # Outside module mode go names a binary example.com/cmd/v2 "v2", not as
-            # exe_name does, and the fast path lets go name the binaries it builds.
-            return
-        packages = self.request.go_args.packages
-        plan = GroupPlan(
-            goflags=self.goenv.goflags,
-            project=project_identity(self.project.path),
-            list_with_cgo=self._lists_with_cgo(),
-            stage_key=self.group_key,
-            listed=tuple(Listed(p.import_path, p.name, p.dir) for p in named),
-            members=tuple(
-                Member(p.import_path, exe_name(p, packages, self.goenv.goexe), out)
-                for p, out in zip(mains, outputs, strict=True)
-            ),
-        )
-        write_group_plan(key, plan)
+        project = project_identity(self.project.path)
+        if self.group_key is not None:
+            named = self.graph.named
+            if any(p.error is not None for p in named):
+                return  # go list would tell the next run the same: the plan never matches
+            if any(p.module is None for p in named):
+                # Outside module mode go names a binary example.com/cmd/v2 "v2", not as
+                # exe_name does, and the fast path lets go name the binaries it builds.
+                return
+            group = GroupPlan(
+                goflags=self.goenv.goflags,
+                project=project,
+                list_with_cgo=self._lists_with_cgo(),
+                stage_key=self.group_key,
+                listed=tuple(Listed(p.import_path, p.name, p.dir) for p in named),
+                members=tuple(
+                    Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders
+                ),
+            )
+            write_group_plan(key, group)
+        elif len(ladders) == 1:
+            [ladder] = ladders
+            plan = Plan(
+                package=ladder.pkg.import_path,
+                output=ladder.output,
+                stage_key=ladder.stage.key,
+                name=ladder.stage.name,
+                goflags=self.goenv.goflags,
+                project=project,
+                dir=ladder.pkg.dir,
+            )
+            write_plan(key, plan)
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
@@ -348,10 +344,8 @@ class Builder:
         stage_bin.parent.mkdir(parents=True, exist_ok=True)
         self.session.start(["build", *argv, *self._package_args(pkg)], env=env, cwd=self.cwd)
 
-    def _prepare(self, pkg: ListedPackage, output: str | None) -> _Climb:
-        name = exe_name(pkg, self.request.go_args.packages, self.goenv.goexe)
-        stage = Stage(self.stage_root, self._stage_key(pkg, output), name)
-        ladder = _Ladder(pkg, output, stage, name)
+    def _prepare(self, pkg: ListedPackage, output: str | None, name: str) -> _Climb:
+        ladder = _Ladder(pkg, output, Stage(self.stage_root, self._stage_key(pkg, output), name))
         refused = self._refuse_plugin(ladder)
         if refused is not None:
             return _Climb(ladder, (), None, None, refused)
@@ -601,8 +595,7 @@ class Builder:
 
     def _listing_env(self) -> Mapping[str, str]:
         """The environment to list packages in (see :meth:`_lists_with_cgo`)."""
-        env = self.request.env
-        return {**env, "CGO_ENABLED": "1"} if self._lists_with_cgo() else env
+        return listing_env(self.request.env, self._lists_with_cgo())
 
     def _lists_with_cgo(self) -> bool:
         """Whether packages are listed with cgo on where go turned it off itself.

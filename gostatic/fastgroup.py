@@ -35,7 +35,7 @@ from gostatic.goflags import (
     overlay_env,
     sets_build_id,
 )
-from gostatic.golist import listing_args
+from gostatic.golist import listing_args, listing_env
 from gostatic.paths import STAGE_DIR
 from gostatic.records import Record
 from gostatic.results import BuildReport
@@ -44,7 +44,7 @@ from gostatic.strategies import PLAIN
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from gostatic.fastpath import PlanKey
     from gostatic.gocmd import GoSession
@@ -82,10 +82,6 @@ class GroupPlan(Record):
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]
-
-
-def _listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
-    return {**env, "CGO_ENABLED": "1"} if with_cgo else env
 
 
 def _listing_records(listed: Sequence[Listed]) -> list[str]:
@@ -227,7 +223,7 @@ def fast_group_build(
     if any(sources_changed_since(directories[m.package], s.stamped_at()) for m, s, _ in proved):
         load_for_relinked()
     listing = listing_args(args)
-    list_env = _listing_env(request.env, plan.list_with_cgo)
+    list_env = listing_env(request.env, plan.list_with_cgo)
     listed = session.run(listing, env=list_env, cwd=request.cwd, check=False)
     if not listed.ok or _records_of(listed.stdout) != _listing_records(plan.listed):
         return None  # the command line names other packages now: the full path

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gostatic.goflags import GoBuildArgs
 
 FIELDS = "ImportPath,Name,Dir,Module,Error"
@@ -41,3 +43,9 @@ def _command(args: GoBuildArgs, mode: list[str]) -> list[str]:
     first = [f for f in flags if f.startswith("-C=")]  # go rejects -C anywhere but first
     rest = [f for f in flags if not f.startswith("-C=")]
     return ["list", *first, "-e", *mode, *rest, "--", *args.packages]
+
+
+def listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
+    """The environment packages are listed in: ``with_cgo`` where go turned cgo off itself
+    (see gostatic.build.Builder._lists_with_cgo), so that files importing "C" count."""
+    return {**env, "CGO_ENABLED": "1"} if with_cgo else env
