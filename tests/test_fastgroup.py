@@ -102,6 +102,22 @@ def test_an_up_to_date_pattern_costs_one_list_and_one_build(
 
 @pytest.mark.slow
 @requires_go
+def test_without_an_output_the_libraries_get_a_check_build_of_their_own(
+    module: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # No -o: go build compiles every package it names; with -o DIR/ only the main ones.
+    env, log = counted
+    assert run_gostatic(["build", "./..."], module, env).returncode == 0
+    logged_go_calls(log)
+    run = run_gostatic(["build", "./..."], module, env)
+    assert run.returncode == 0, run.stderr
+    calls = logged_go_calls(log)
+    assert sorted(go_subcommands(calls)) == ["build", "build", "list"]
+    assert any(c.endswith(" -- example.com/m/lib") for c in go_builds(calls))
+
+
+@pytest.mark.slow
+@requires_go
 def test_a_changed_command_is_relinked_and_installed_alone(
     module: Path, tmp_path: Path, counted: tuple[dict[str, str], Path]
 ) -> None:
