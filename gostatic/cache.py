@@ -129,7 +129,7 @@ def _short(value: str, limit: int = 40) -> str:
 def parse_cache(data: bytes) -> tuple[dict[CacheKey, CacheEntry], list[str]]:
     """The entries of a cache file and a warning per entry ignored; CorruptCache if the
     file as a whole cannot be read."""
-    from gostatic import tomlcompat  # tomllib costs ~8 ms: only when there is a file
+    from gostatic import tomlcompat  # only when there is a file (cost: gostatic.records)
 
     try:
         doc = tomlcompat.loads(data.decode("utf-8"))

@@ -7,7 +7,8 @@ commands before (or without) importing json and the rest of the full path.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+from gostatic.records import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -6,10 +6,10 @@ commands people read interactively.
 
 from __future__ import annotations
 
+from gostatic.records import TYPE_CHECKING
 from gostatic.report import JSON_VERSION
 from gostatic.results import STATIC_DETAIL
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
