@@ -16,7 +16,6 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from gostatic.gocmd import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.paths import PLANS_DIR, STAGE_DIR
+from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
@@ -40,9 +40,8 @@ _HEADER = (
 )
 
 
-@dataclass(frozen=True, order=True)
-class CacheKey:
-    """Everything that decides which strategy gives a static binary."""
+class CacheKey(Record):
+    """Everything that decides which strategy gives a static binary (ordered as a tuple)."""
 
     package: str
     module: str
@@ -55,8 +54,7 @@ class CacheKey:
     buildmode: str
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(Record):
     key: CacheKey
     strategy: str
     found: str  # when, in UTC, ISO 8601

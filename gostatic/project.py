@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from gostatic.atomic import write_atomic
 from gostatic.cache import LOCK_TIMEOUT
 from gostatic.errors import GostaticError, UsageError
+from gostatic.records import Record
 from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
 
 PROJECT_FILE = "gostatic.toml"
@@ -28,8 +28,7 @@ _NEW_FILE_MODE = 0o644  # a file meant to be committed, not a private one
 _NEW_FILE_COMMENT = "gostatic: `ladder` (strategies to try, in order), `pin` (one per package)"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Record):
     path: Path  # the file, or where `--pin` would create it
     exists: bool
     ladder: tuple[str, ...] | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ import typer
 
 from gostatic.cli import CacheDirOption, JsonOption, app, examples
 from gostatic.exits import guarded
+from gostatic.records import Record
 
 cache_app = typer.Typer(
     name="cache",
@@ -22,8 +22,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app)
 
 
-@dataclass(frozen=True)
-class CacheRequest:
+class CacheRequest(Record):
     directory: Path
     json: bool = False
     package: str | None = None
