@@ -51,7 +51,7 @@ def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None
 
 def _show(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
-    from gostatic.report.build import write_json
+    from gostatic.report import write_json
     from gostatic.report.cache import cache_to_json, write_cache_table
 
     cache = StrategyCache(request.directory)
@@ -97,7 +97,7 @@ def clear(
 def _clear(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
     from gostatic.errors import GostaticError
-    from gostatic.project import did_you_mean
+    from gostatic.spelling import did_you_mean
 
     cache = StrategyCache(request.directory)
     try:

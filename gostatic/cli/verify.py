@@ -35,7 +35,7 @@ def verify(
     from gostatic.exits import guarded
 
     def body() -> int:
-        from gostatic.report.build import write_json
+        from gostatic.report import write_json
         from gostatic.report.verify import verify_to_json, write_verify_text
         from gostatic.verify import verify as run_verify
 
