@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gostatic.atomic import write_atomic
-from gostatic.gocmd import GoEnv
+from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage

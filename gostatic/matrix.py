@@ -13,7 +13,8 @@ from pathlib import Path
 
 from gostatic.build import ELF_GOOS
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.gocmd import GoEnv, go_env, run_go
+from gostatic.gocmd import run_go
+from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
 from gostatic.records import TYPE_CHECKING, Record
