@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import CacheDirOption, JsonOption, app, examples
+from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
 from gostatic.exits import guarded
 from gostatic.records import Record
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from gostatic.cli import JsonOption, app, examples
+from gostatic.cli.root import JsonOption, app, examples
 
 
 @app.command(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import JsonOption, app, examples
+from gostatic.cli.root import JsonOption, app, examples
 from gostatic.strategies import NAMES
 
 

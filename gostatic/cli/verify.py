@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app, examples
+from gostatic.cli.root import app, examples
 
 
 @app.command(
