@@ -141,11 +141,11 @@ def _copy_into(src: str, fd: int) -> None:
                 _write_all(fd, chunk)
     # Start writing the copy to disk now, while the caller does something else (the fast
     # path re-checks it): renaming a file over another makes ext4 start that writeback
-    # and wait on it (auto_da_alloc), measured at 1.6 of 2.7 ms for the rename of a
-    # 2.4 MB binary and 4.7 of 7.4 ms for 8.3 MB. The data still reaches the disk before
-    # the rename, as before; only the start is earlier. (posix_fallocate would skip the
-    # writeback at the rename altogether, but a crash could then leave zeros under the
-    # output's name, with the inode, size and mtime that the stage's stamp trusts.)
+    # and wait on it (auto_da_alloc; docs/performance.md has what this saves). The data
+    # still reaches the disk before the rename, as before; only the start is earlier.
+    # (posix_fallocate would skip the writeback at the rename altogether, but a crash
+    # could then leave zeros under the output's name, with the inode, size and mtime
+    # that the stage's stamp trusts.)
     if _fadvise is not None:
         try:  # noqa: SIM105 (contextlib is one more import)
             _fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)

@@ -3,11 +3,11 @@
 Every call gets an explicit environment (never ``os.environ`` mutated), an argument
 list (never a shell), and turns "go is missing" into a domain error.
 
-`gostatic build` runs on every Makefile target and go answers an up-to-date build in
-about 50 ms, so this module imports nothing the interpreter has not loaded at start-up
-on the way to running one command (gostatic.records gives what each import would cost):
-hence os.posix_spawn and select.poll instead of subprocess, and lazy imports on the
-paths that are rare (a stop, a command started in the background).
+`gostatic build` runs on every Makefile target, so this module imports nothing the
+interpreter has not loaded at start-up on the way to running one command (gostatic.records
+says why, and what each import would cost): hence os.posix_spawn and select.poll instead
+of subprocess, and lazy imports on the paths that are rare (a stop, a command started in
+the background).
 """
 
 from __future__ import annotations
