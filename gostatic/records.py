@@ -9,8 +9,8 @@ least of 41 runs; Python 3.11 on the project's shared 2-core machine), in ms:
 
     re 6 · typing 10 (it imports re) · collections 2 · json 8 (2 once re is loaded)
     dataclasses 15 (it imports inspect) · subprocess 12 · tempfile 11 · shutil 9
-    pathlib 10 · threading 4 · signal 5 (it imports enum, 4) · contextlib 4 · tomllib 14
-    platformdirs 18 · filelock 40 · pyelftools 41 (elftools.elf.elffile)
+    pathlib 10 · threading 4 · signal 5 (it imports enum, 4) · contextlib 4 · hashlib 3
+    tomllib 14 · tomli-w 4 · platformdirs 18 · filelock 40 · pyelftools 41 (elftools.elf.elffile)
 
 docs/performance.md has the benchmark's own import rows.
 
