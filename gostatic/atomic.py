@@ -1,8 +1,8 @@
 """Writing files so that readers see the old content or the new, never a part of either.
 
 Built on os alone: tempfile and shutil import random, hashlib (OpenSSL), bz2, lzma and
-pathlib, ~11 ms measured, and a rebuild after a change installs a binary on every
-Makefile target that changed, while go is still linking on both cores.
+pathlib (their cost: gostatic.records), and a rebuild after a change installs a binary on
+every Makefile target that changed, while go is still linking on both cores.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import os
 import stat
 
 from gostatic.errors import GostaticError
+from gostatic.records import TYPE_CHECKING
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeAlias
@@ -75,12 +75,51 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def write_atomic(dest: StrPath, data: bytes, mode: int | None = None) -> None:
-    """Replace ``dest`` with ``data``: readers see the old file or the new, never a part.
+def write_atomic(
+    dest: StrPath, data: bytes, mode: int | None = None, *, replace: bool = True
+) -> bool:
+    """Put ``data`` at ``dest``: readers see the old file or the new, never a part.
 
-    The file is private (0600) unless ``mode`` says otherwise.
+    The file is private (0600) unless ``mode`` says otherwise. Without ``replace``, a file
+    at ``dest`` is never overwritten, not even one that appears while this one is being
+    written: then nothing is written and the answer is False.
     """
-    _replace_with(os.fspath(dest), lambda fd: _write_all(fd, data), mode)
+    target = os.fspath(dest)
+    if replace:
+        _replace_with(target, lambda fd: _write_all(fd, data), mode)
+        return True
+    return _write_new(target, data, mode)
+
+
+def _write_new(dest: str, data: bytes, mode: int | None) -> bool:
+    """Write beside ``dest``, then hard-link the result to ``dest``: unlike a rename, a
+    link fails rather than overwrite."""
+    tmp = _write_beside(dest, lambda fd: _write_all(fd, data), mode)
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        return False
+    except OSError:
+        # No hard links on this file system (some FUSE and network mounts): exclusive
+        # creation still never overwrites, at the cost of a partial file after a crash.
+        return _create_new(dest, data, mode)
+    finally:
+        discard(tmp)
+    return True
+
+
+def _create_new(dest: str, data: bytes, mode: int | None) -> bool:
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        _write_all(fd, data)
+        if mode is not None:
+            os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+    return True
 
 
 def _copy_into(src: str, fd: int) -> None:
@@ -102,11 +141,11 @@ def _copy_into(src: str, fd: int) -> None:
                 _write_all(fd, chunk)
     # Start writing the copy to disk now, while the caller does something else (the fast
     # path re-checks it): renaming a file over another makes ext4 start that writeback
-    # and wait on it (auto_da_alloc), measured at 1.6 of 2.7 ms for the rename of a
-    # 2.4 MB binary and 4.7 of 7.4 ms for 8.3 MB. The data still reaches the disk before
-    # the rename, as before; only the start is earlier. (posix_fallocate would skip the
-    # writeback at the rename altogether, but a crash could then leave zeros under the
-    # output's name, with the inode, size and mtime that the stage's stamp trusts.)
+    # and wait on it (auto_da_alloc; docs/performance.md has what this saves). The data
+    # still reaches the disk before the rename, as before; only the start is earlier.
+    # (posix_fallocate would skip the writeback at the rename altogether, but a crash
+    # could then leave zeros under the output's name, with the inode, size and mtime
+    # that the stage's stamp trusts.)
     if _fadvise is not None:
         try:  # noqa: SIM105 (contextlib is one more import)
             _fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)

@@ -14,24 +14,21 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
 from gostatic.atomic import write_atomic
-from gostatic.gocmd import GoEnv
+from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
+from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.paths import PLANS_DIR, STAGE_DIR
+from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
 FORMAT_VERSION = 1
-# Each holder keeps the lock for a read and a write of a small file: milliseconds. A
-# wait this long means something is wrong, and the build is worth more than the entry.
-LOCK_TIMEOUT = 20.0
 _MAX_ENTRY_WARNINGS = 3
 
 _HEADER = (
@@ -40,9 +37,8 @@ _HEADER = (
 )
 
 
-@dataclass(frozen=True, order=True)
-class CacheKey:
-    """Everything that decides which strategy gives a static binary."""
+class CacheKey(Record):
+    """Everything that decides which strategy gives a static binary (ordered as a tuple)."""
 
     package: str
     module: str
@@ -55,8 +51,7 @@ class CacheKey:
     buildmode: str
 
 
-@dataclass(frozen=True)
-class CacheEntry:
+class CacheEntry(Record):
     key: CacheKey
     strategy: str
     found: str  # when, in UTC, ISO 8601
@@ -129,7 +124,7 @@ def _short(value: str, limit: int = 40) -> str:
 def parse_cache(data: bytes) -> tuple[dict[CacheKey, CacheEntry], list[str]]:
     """The entries of a cache file and a warning per entry ignored; CorruptCache if the
     file as a whole cannot be read."""
-    from gostatic import tomlcompat  # tomllib costs ~8 ms: only when there is a file
+    from gostatic import tomlcompat  # only when there is a file (cost: gostatic.records)
 
     try:
         doc = tomlcompat.loads(data.decode("utf-8"))
@@ -245,7 +240,7 @@ class StrategyCache:
         """Set a corrupt file aside, under the lock: another build may have replaced it
         with a good one since it was read."""
         try:
-            with self._locked():
+            with holding(self.lock_path):
                 data = self._read()
                 if data is None:
                     return
@@ -298,7 +293,7 @@ class StrategyCache:
         if not self.changes:
             return
         try:
-            with self._locked():
+            with holding(self.lock_path):
                 self._write_locked(merge(self._entries_locked(), self.changes))
         except OSError as exc:
             self.warnings.append(
@@ -312,7 +307,7 @@ class StrategyCache:
         """Remove every entry of ``package``; the number removed. OSError propagates."""
         if not self.path.is_file():
             return 0
-        with self._locked():
+        with holding(self.lock_path):
             entries = self._entries_locked()
             kept = {k: e for k, e in entries.items() if k.package != package}
             removed = len(entries) - len(kept)
@@ -346,7 +341,7 @@ class StrategyCache:
         if not directory.is_dir():
             return []
         removed: list[Path] = []
-        with self._locked():
+        with holding(self.lock_path):
             for path in sorted(directory.glob(f"{CACHE_FILE}*")):
                 if path != self.lock_path and path.is_file():
                     path.unlink()
@@ -376,14 +371,6 @@ class StrategyCache:
 
     def _write_locked(self, entries: Mapping[CacheKey, CacheEntry]) -> None:
         write_atomic(self.path, render_cache(entries.values()).encode("utf-8"))
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        from filelock import FileLock  # only writers pay for it
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(self.lock_path, timeout=LOCK_TIMEOUT):
-            yield
 
 
 def _reason(exc: OSError) -> str:

@@ -6,8 +6,8 @@ import os
 import sys
 
 from gostatic.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, GostaticError
+from gostatic.records import TYPE_CHECKING
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Callable
 

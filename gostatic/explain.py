@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.goflags import GoBuildArgs
 from gostatic.packages import PackageGraph, load_packages
 from gostatic.project import load_project
+from gostatic.records import Record
 from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
 
 # Remedies, as they appear in `explain --json`.
@@ -38,15 +38,13 @@ _PURE_GO_FALLBACK = {"net": NETGO_TAG, "os/user": OSUSERGO_TAG}
 _NEVER_STATIC = frozenset({"plugin"})
 
 
-@dataclass(frozen=True)
-class CgoUse:
+class CgoUse(Record):
     package: str
     chain: tuple[str, ...]  # the shortest import chain, from the root package to this one
     remedy: str
 
 
-@dataclass(frozen=True)
-class CgoAnalysis:
+class CgoAnalysis(Record):
     """The cgo facts of one package's build."""
 
     package: str
@@ -127,8 +125,7 @@ def _chain(parents: Mapping[str, str | None], path: str) -> tuple[str, ...]:
     return tuple(reversed(chain))
 
 
-@dataclass(frozen=True)
-class ExplainRequest:
+class ExplainRequest(Record):
     go_args: GoBuildArgs
     env: Mapping[str, str]
     cwd: Path
@@ -149,4 +146,4 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     errors = [p.error for p in (pkg, *graph.by_path.values()) if p.error is not None]
     if errors:
         raise GoCommandError(errors[0])
-    return replace(analyse(graph, pkg.import_path), ladder=project.strategies)
+    return analyse(graph, pkg.import_path)._replace(ladder=project.strategies)

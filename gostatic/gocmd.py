@@ -3,13 +3,11 @@
 Every call gets an explicit environment (never ``os.environ`` mutated), an argument
 list (never a shell), and turns "go is missing" into a domain error.
 
-`gostatic build` runs on every Makefile target and go answers an up-to-date build in
-about 50 ms, so this module imports nothing the interpreter has not loaded at start-up
-on the way to running one command. Measured on the development machine: subprocess
-costs 8 ms to import (even with re already loaded), tempfile 10 ms, shutil 9 ms,
-threading 3 ms, signal 4 ms (it imports enum), typing 9 ms (it imports re), json 1.6 ms.
-Hence os.posix_spawn and select.poll instead of subprocess, and lazy imports on the
-paths that are rare (a stop, a command started in the background, go env).
+`gostatic build` runs on every Makefile target, so this module imports nothing the
+interpreter has not loaded at start-up on the way to running one command (gostatic.records
+says why, and what each import would cost): hence os.posix_spawn and select.poll instead
+of subprocess, and lazy imports on the paths that are rare (a stop, a command started in
+the background).
 """
 
 from __future__ import annotations
@@ -20,10 +18,8 @@ import select
 import time
 
 from gostatic.errors import GoCommandError, GoNotFoundError
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-# typing.TYPE_CHECKING would import typing; type checkers honour a local constant too.
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
     import threading
@@ -33,7 +29,7 @@ if TYPE_CHECKING:
     Directory: TypeAlias = "str | os.PathLike[str]"
 else:
     # signal's C core, loaded at start-up; the signal module only wraps it in enums, and
-    # importing enum costs the 4 ms.
+    # importing enum is most of its cost.
     import _signal
 
 
@@ -440,47 +436,3 @@ class GoSession:
         """Stop what was started ahead of need and never asked for."""
         for running in self._started.values():
             running.cancel()
-
-
-class GoEnv(Record):
-    """The facts about the toolchain that decide a build, asked once per run."""
-
-    goos: str
-    goarch: str
-    version: str
-    cc: str
-    cgo_enabled: bool
-    goexe: str
-    goflags: str
-
-
-_ENV_KEYS = ("GOOS", "GOARCH", "GOVERSION", "CC", "CGO_ENABLED", "GOEXE", "GOFLAGS")
-
-
-ENV_ARGS = ("env", "-json", *_ENV_KEYS)
-
-
-def go_env(
-    env: Mapping[str, str], cwd: Directory | None = None, session: GoSession | None = None
-) -> GoEnv:
-    import json  # 1.6 ms, and the fast path of an up-to-date build never asks go env
-
-    runner = session.run if session is not None else run_go
-    result = runner(ENV_ARGS, env=env, cwd=cwd)
-    try:
-        values = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        raise GoCommandError("go env printed something that is not JSON") from None
-
-    def get(key: str) -> str:
-        return str(values.get(key, "")) if isinstance(values, dict) else ""
-
-    return GoEnv(
-        goos=get("GOOS"),
-        goarch=get("GOARCH"),
-        version=get("GOVERSION"),
-        cc=get("CC"),
-        cgo_enabled=get("CGO_ENABLED") == "1",
-        goexe=get("GOEXE"),
-        goflags=get("GOFLAGS"),
-    )

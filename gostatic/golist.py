@@ -7,7 +7,8 @@ commands before (or without) importing json and the rest of the full path.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+from gostatic.records import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -46,6 +47,8 @@ def _command(args: GoBuildArgs, mode: list[str]) -> list[str]:
 
 
 def listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
-    """The environment packages are listed in: ``with_cgo`` where go turned cgo off itself
-    (see gostatic.build.Builder._lists_with_cgo), so that files importing "C" count."""
+    """The environment packages are listed in: ``with_cgo`` when go turned cgo off itself
+    (cross-compiling, or no C compiler found) and the user did not set CGO_ENABLED, so that
+    a package whose files all import "C" lists as itself, not as excluded by build
+    constraints: zig-static or a cross CC can still build it."""
     return {**env, "CGO_ENABLED": "1"} if with_cgo else env

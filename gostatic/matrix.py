@@ -9,33 +9,30 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
 
 from gostatic.build import ELF_GOOS
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.gocmd import GoEnv, go_env, run_go
+from gostatic.gocmd import run_go
+from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.rungs import non_elf_message
-from gostatic.strategies import LADDER, NAMES, is_strategy_name, strategy_named
+from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
 from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:
-    from gostatic.strategies import Toolchain
+    from typing import Literal, TypeAlias
 
-Result = Literal["static", "dynamic", "build-failed"]
+    Result: TypeAlias = Literal["static", "dynamic", "build-failed"]
+
 STRATEGY_PREFIX = "strategy:"
 
-
-@dataclass(frozen=True)
-class Mode:
-    name: str
-    overlay: Overlay
-    summary: str
-    toolchain: Toolchain | None = None  # musl-static and zig-static need their CC
-
+# A mode is built as a strategy is (an overlay on go build, and for musl-static and
+# zig-static a C toolchain), under the mode's own name: a seed mode's, or
+# ``strategy:NAME``. Those names are looked up here only, never in the strategy cache.
+Mode = Strategy
 
 SEED_MODES: tuple[Mode, ...] = (
     Mode("auto", Overlay(), "go build"),
@@ -56,8 +53,7 @@ def mode_named(name: str) -> Mode:
         return _SEED_BY_NAME[name]
     strategy = name.removeprefix(STRATEGY_PREFIX)
     if name.startswith(STRATEGY_PREFIX) and is_strategy_name(strategy):
-        found = strategy_named(strategy)
-        return Mode(name, found.overlay, found.summary, found.toolchain)
+        return strategy_named(strategy)._replace(name=name)
     hint = ""
     if name in NAMES:
         hint = f" (the strategy is {STRATEGY_PREFIX}{name})"
@@ -74,17 +70,15 @@ def parse_modes(text: str | None) -> tuple[Mode, ...]:
     return tuple(mode_named(n) for n in dict.fromkeys(names))
 
 
-@dataclass(frozen=True)
-class Target:
-    """One column entry: what to pass to go build, and how to show it."""
+class Program(Record):
+    """One program of the table: what to pass to go build, and how to show it."""
 
     package: str  # import path, or the .go file as given
     short: str
     build_args: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(Record):
     mode: str
     package: str
     short: str
@@ -92,15 +86,13 @@ class Cell:
     detail: str  # go's first error line for build-failed, else ""
 
 
-@dataclass(frozen=True)
-class MatrixReport:
+class MatrixReport(Record):
     modes: tuple[str, ...]
     packages: tuple[str, ...]
     cells: tuple[Cell, ...]
 
 
-@dataclass(frozen=True)
-class MatrixRequest:
+class MatrixRequest(Record):
     packages: tuple[str, ...]
     modes: tuple[Mode, ...]
     env: Mapping[str, str]
@@ -120,22 +112,22 @@ def run_matrix(request: MatrixRequest, progress: ProgressFn = _no_progress) -> M
     goenv = go_env(request.env, request.cwd)
     if goenv.goos not in ELF_GOOS:
         raise UsageError(non_elf_message(goenv.goos))
-    targets = _targets(request, goenv)
+    programs = _programs(request, goenv)
     cells: list[Cell] = []
     # Always removed, Ctrl-C included: the binaries are evidence, not products.
     with tempfile.TemporaryDirectory(prefix="gostatic-matrix-") as tmp:
         for index, mode in enumerate(request.modes):
-            for target in targets:
-                output = Path(tmp) / str(index) / (target.short + goenv.goexe)
-                cell = _build_cell(request, goenv, mode, target, output)
+            for program in programs:
+                output = Path(tmp) / str(index) / (program.short + goenv.goexe)
+                cell = _build_cell(request, goenv, mode, program, output)
                 progress(cell)
                 cells.append(cell)
     return MatrixReport(
-        tuple(m.name for m in request.modes), tuple(t.package for t in targets), tuple(cells)
+        tuple(m.name for m in request.modes), tuple(p.package for p in programs), tuple(cells)
     )
 
 
-def _targets(request: MatrixRequest, goenv: GoEnv) -> list[Target]:
+def _programs(request: MatrixRequest, goenv: GoEnv) -> list[Program]:
     """Each .go file is a program of its own, as in the seed's Makefile; everything else goes
     through one `go list` so that patterns expand and a bad path fails before any build."""
     files = [p for p in request.packages if p.endswith(".go")]
@@ -143,7 +135,7 @@ def _targets(request: MatrixRequest, goenv: GoEnv) -> list[Target]:
         if not (request.cwd / f).is_file():
             raise UsageError(f"{f}: no such file")
     patterns = tuple(p for p in request.packages if not p.endswith(".go"))
-    targets = [Target(f, Path(f).stem, (f,)) for f in files]
+    programs = [Program(f, Path(f).stem, (f,)) for f in files]
     if patterns:
         graph = load_packages(GoBuildArgs((), patterns), request.env, request.cwd, deps=False)
         for pkg in graph.named:
@@ -152,22 +144,22 @@ def _targets(request: MatrixRequest, goenv: GoEnv) -> list[Target]:
         mains = [p for p in graph.named if p.is_main]
         if not mains:
             raise UsageError(f"no main package in {' '.join(patterns)}")
-        targets += [Target(p.import_path, exe_name(p, (), ""), (p.import_path,)) for p in mains]
-    return _unique_shorts(targets)
+        programs += [Program(p.import_path, exe_name(p, (), ""), (p.import_path,)) for p in mains]
+    return _unique_shorts(programs)
 
 
-def _unique_shorts(targets: Iterable[Target]) -> list[Target]:
+def _unique_shorts(programs: Iterable[Program]) -> list[Program]:
     """Short names label the table; where two collide, those two show their full name."""
-    targets = list(targets)
-    shorts = [t.short for t in targets]
+    programs = list(programs)
+    shorts = [p.short for p in programs]
     return [
-        t if shorts.count(t.short) == 1 else Target(t.package, t.package, t.build_args)
-        for t in targets
+        p if shorts.count(p.short) == 1 else Program(p.package, p.package, p.build_args)
+        for p in programs
     ]
 
 
 def _build_cell(
-    request: MatrixRequest, goenv: GoEnv, mode: Mode, target: Target, output: Path
+    request: MatrixRequest, goenv: GoEnv, mode: Mode, program: Program, output: Path
 ) -> Cell:
     from gostatic.elf import inspect_elf
 
@@ -178,16 +170,18 @@ def _build_cell(
         cc = Toolchains(request.env, goenv.cc).cc_env(mode.toolchain, goenv.goarch)
         if cc is None:
             why = f"{mode.toolchain} is not installed for GOARCH={goenv.goarch} ({INSTALL_HINT})"
-            return Cell(mode.name, target.package, target.short, "build-failed", why)
+            return Cell(mode.name, program.package, program.short, "build-failed", why)
         env.update(cc)
     built = run_go(
-        ["build", *argv, *target.build_args],
+        ["build", *argv, *program.build_args],
         env=env,
         cwd=request.cwd,
         check=False,
     )
     if not built.ok:
-        return Cell(mode.name, target.package, target.short, "build-failed", built.first_error_line)
+        return Cell(
+            mode.name, program.package, program.short, "build-failed", built.first_error_line
+        )
     facts = inspect_elf(output)
     result: Result = "static" if facts.is_static else "dynamic"
-    return Cell(mode.name, target.package, target.short, result, "")
+    return Cell(mode.name, program.package, program.short, result, "")

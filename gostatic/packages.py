@@ -6,20 +6,19 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoSession, run_go
 from gostatic.goflags import GoBuildArgs, output_for
 from gostatic.golist import list_args
+from gostatic.records import Record
 
 COMMAND_LINE_ARGUMENTS = "command-line-arguments"
 _VERSION_ELEMENT = re.compile(r"v([2-9]|[1-9][0-9]+)")
 
 
-@dataclass(frozen=True)
-class ListedPackage:
+class ListedPackage(Record):
     import_path: str
     name: str
     dir: str
@@ -34,8 +33,7 @@ class ListedPackage:
         return self.name == "main" and self.error is None
 
 
-@dataclass(frozen=True)
-class PackageGraph:
+class PackageGraph(Record):
     """What one `go list` says about a build: the packages it names and, with ``-deps``,
     every package linked into them, by import path."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+from gostatic.records import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -18,8 +19,8 @@ def cache_dir(env: Mapping[str, str], explicit: str | None = None) -> str:
     """``explicit`` (the ``--cache-dir`` flag), else ``GOSTATIC_CACHE_DIR``, else platformdirs'
     user cache path (XDG_CACHE_HOME honoured).
 
-    On Linux the XDG rule is applied here directly: importing platformdirs costs
-    about 15 ms, a tenth of an up-to-date `go build`, on every Makefile target.
+    On Linux the XDG rule is applied here directly, so that an up-to-date build, on
+    every Makefile target, does not import platformdirs (its cost: gostatic.records).
     tests/test_paths.py holds this to platformdirs' answer.
     """
     if explicit is not None:

@@ -12,14 +12,15 @@ keys are errors: a misspelt ``ladder`` silently ignored would build the wrong wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 from gostatic.atomic import write_atomic
-from gostatic.cache import LOCK_TIMEOUT
 from gostatic.errors import GostaticError, UsageError
+from gostatic.locks import holding
+from gostatic.records import Record
+from gostatic.spelling import did_you_mean
 from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
 
 PROJECT_FILE = "gostatic.toml"
@@ -28,8 +29,7 @@ _NEW_FILE_MODE = 0o644  # a file meant to be committed, not a private one
 _NEW_FILE_COMMENT = "gostatic: `ladder` (strategies to try, in order), `pin` (one per package)"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Record):
     path: Path  # the file, or where `--pin` would create it
     exists: bool
     ladder: tuple[str, ...] | None = None
@@ -42,14 +42,6 @@ class Project:
     def strategies(self) -> tuple[Strategy, ...]:
         """The strategies a build tries, in order: the file's ladder, else the standard one."""
         return tuple(strategy_named(n) for n in self.ladder) if self.ladder else LADDER
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """A "; did you mean 'x'?" hint for ``word``, or "" when nothing is close."""
-    import difflib  # only on the way to an error message
-
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def locate_project_file(start: Path) -> tuple[Path, bool]:
@@ -93,7 +85,7 @@ def parse_project(
     text: str, path: Path
 ) -> tuple[tuple[str, ...] | None, tuple[tuple[str, str], ...]]:
     """(ladder, pins) from the file's text; UsageError with a hint for anything else."""
-    from gostatic import tomlcompat  # tomllib costs ~8 ms: only when there is a file
+    from gostatic import tomlcompat  # only when there is a file (cost: gostatic.records)
 
     try:
         doc = tomlcompat.loads(text)
@@ -146,27 +138,11 @@ def write_pins(project: Project, pins: Mapping[str, str], lock_path: Path | None
     directory, to keep lock files out of the repository) serialises concurrent
     ``--pin`` builds; without a usable one the file is still replaced atomically.
     """
-    with _locked(lock_path):
+    with ExitStack() as held:
+        if lock_path is not None:
+            with suppress(OSError):  # no lock to be had: the file is still replaced atomically
+                held.enter_context(holding(lock_path))
         return _write_pins(project.path, pins)
-
-
-@contextmanager
-def _locked(lock_path: Path | None) -> Iterator[None]:
-    from filelock import FileLock, Timeout
-
-    lock = None
-    if lock_path is not None:
-        try:
-            lock_path.parent.mkdir(parents=True, exist_ok=True)
-            lock = FileLock(lock_path, timeout=LOCK_TIMEOUT)
-            lock.acquire()
-        except (OSError, Timeout):
-            lock = None
-    try:
-        yield
-    finally:
-        if lock is not None:
-            lock.release()
 
 
 def _write_pins(path: Path, pins: Mapping[str, str]) -> bool:

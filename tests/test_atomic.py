@@ -124,3 +124,24 @@ def test_importing_atomic_leaves_tempfile_and_shutil_out() -> None:
     _, added = imports_of("import gostatic.atomic")
     assert "gostatic.atomic" in added
     assert not added & {"tempfile", "shutil", "pathlib", "random", "hashlib", "contextlib"}
+
+
+def test_write_atomic_without_replace_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "file"
+    assert atomic.write_atomic(dest, b"first", mode=0o640, replace=False)
+    assert not atomic.write_atomic(dest, b"second", replace=False)
+    assert dest.read_bytes() == b"first"
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o640
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    assert not atomic.write_atomic(dest, b"third", replace=False)
+    assert atomic.write_atomic(tmp_path / "other", b"new", mode=0o640, replace=False)
+    assert (tmp_path / "other").read_bytes() == b"new"
+    assert stat.S_IMODE((tmp_path / "other").stat().st_mode) == 0o640
+    assert dest.read_bytes() == b"first"
+    assert leftovers(tmp_path) == []

@@ -33,7 +33,7 @@ from gostatic.cache import (
     render_cache,
 )
 from gostatic.errors import UsageError
-from gostatic.gocmd import GoEnv
+from gostatic.goenv import GoEnv
 from gostatic.goflags import parse_build_args
 from gostatic.packages import ListedPackage
 from gostatic.project import (

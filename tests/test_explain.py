@@ -249,7 +249,7 @@ def test_explain_predicts_with_the_projects_ladder(
     [
         (["-tags", "netgo,osusergo", "./log-syslog"], {}, []),
         (["./log-syslog"], {"GOFLAGS": "-tags=netgo"}, []),
-        # netgo alone leaves os/user on libc: the trap design.md describes.
+        # netgo alone leaves os/user on libc (docs/strategies.md: both tags are needed).
         (["./user"], {"GOFLAGS": "-tags=netgo"}, ["os/user"]),
         (["./log-syslog"], {"CGO_ENABLED": "0"}, []),
         # Cross-compiling turns cgo off unless a C compiler is named.

@@ -62,7 +62,7 @@ def _fake_go(tmp_path: Path, body: str) -> dict[str, str]:
 
 
 # What an up-to-date `gostatic build` cannot afford to import (milliseconds each, measured
-# in the module's docstring).
+# in gostatic.records' docstring).
 _SLOW_IMPORTS = {
     "subprocess", "tempfile", "shutil", "threading", "signal", "json", "typing", "re",
     "pathlib", "contextlib", "collections.abc", "selectors", "enum",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from gostatic.errors import UsageError
-from gostatic.init import InitRequest, init
+from gostatic.scaffold import InitRequest, place_templates
 from tests.support import (
     REPO_ROOT,
     SEED_SYSLOG,
@@ -45,7 +45,7 @@ def module(tmp_path: Path) -> Path:
 
 
 def test_init_writes_the_templates_byte_for_byte(module: Path) -> None:
-    report = init(InitRequest(cwd=module))
+    report = place_templates(InitRequest(cwd=module))
     assert [(f.path.name, f.action) for f in report.files] == [
         ("gostatic.mk", "wrote"),
         ("Dockerfile.scratch", "wrote"),
@@ -56,7 +56,7 @@ def test_init_writes_the_templates_byte_for_byte(module: Path) -> None:
 
 
 def test_ci_workflow_only_on_request(module: Path) -> None:
-    report = init(InitRequest(cwd=module, ci=True))
+    report = place_templates(InitRequest(cwd=module, ci=True))
     workflow = module / ".github" / "workflows" / "gostatic.yml"
     assert workflow.read_bytes() == (TEMPLATES / "github-actions.yml").read_bytes()
     assert report.files[-1].path == workflow
@@ -65,7 +65,7 @@ def test_ci_workflow_only_on_request(module: Path) -> None:
 def test_init_finds_the_module_from_a_subdirectory(module: Path) -> None:
     sub = module / "cmd" / "x"
     sub.mkdir(parents=True)
-    report = init(InitRequest(cwd=sub))
+    report = place_templates(InitRequest(cwd=sub))
     assert report.directory == module
     assert (module / "gostatic.mk").is_file()
     assert not (sub / "gostatic.mk").exists()
@@ -73,33 +73,33 @@ def test_init_finds_the_module_from_a_subdirectory(module: Path) -> None:
 
 def test_no_module_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"no go\.mod"):
-        init(InitRequest(cwd=tmp_path))
+        place_templates(InitRequest(cwd=tmp_path))
 
 
 def test_dir_must_be_a_directory(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     for bad in ("missing", "file"):
         with pytest.raises(UsageError, match="not a directory"):
-            init(InitRequest(cwd=tmp_path, directory=Path(bad)))
+            place_templates(InitRequest(cwd=tmp_path, directory=Path(bad)))
 
 
 def test_dir_writes_there_without_needing_a_go_mod(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
-    init(InitRequest(cwd=tmp_path, directory=Path("out")))
+    place_templates(InitRequest(cwd=tmp_path, directory=Path("out")))
     assert (tmp_path / "out" / "gostatic.mk").is_file()
 
 
 def test_edited_file_is_kept_identical_one_unchanged_force_replaces(module: Path) -> None:
-    init(InitRequest(cwd=module))
+    place_templates(InitRequest(cwd=module))
     mk = module / "gostatic.mk"
     mk.write_text(mk.read_text() + "GOSTATIC_FLAGS = --strict\n")
     edited = mk.read_bytes()
 
-    again = init(InitRequest(cwd=module))
+    again = place_templates(InitRequest(cwd=module))
     assert [f.action for f in again.files] == ["kept", "unchanged"]
     assert mk.read_bytes() == edited
 
-    forced = init(InitRequest(cwd=module, force=True))
+    forced = place_templates(InitRequest(cwd=module, force=True))
     assert [f.action for f in forced.files] == ["replaced", "unchanged"]
     assert mk.read_bytes() == (TEMPLATES / "gostatic.mk").read_bytes()
 
@@ -109,10 +109,10 @@ def test_force_replaces_a_symlink_without_writing_through_it(module: Path, tmp_p
     elsewhere.write_text("not yours to overwrite\n")
     (module / "gostatic.mk").symlink_to(elsewhere)
 
-    kept = init(InitRequest(cwd=module))
+    kept = place_templates(InitRequest(cwd=module))
     assert kept.files[0].action == "kept"
 
-    init(InitRequest(cwd=module, force=True))
+    place_templates(InitRequest(cwd=module, force=True))
     assert not (module / "gostatic.mk").is_symlink()
     assert elsewhere.read_text() == "not yours to overwrite\n"
 
@@ -120,7 +120,7 @@ def test_force_replaces_a_symlink_without_writing_through_it(module: Path, tmp_p
 def test_what_cannot_be_written_is_reported_and_the_rest_still_written(module: Path) -> None:
     (module / "gostatic.mk").mkdir()
     (module / ".github").write_text("a file where init wants a directory\n")
-    report = init(InitRequest(cwd=module, force=True, ci=True))
+    report = place_templates(InitRequest(cwd=module, force=True, ci=True))
     assert [(f.action, f.error) for f in report.files] == [
         ("failed", "a directory is in the way"),
         ("wrote", None),
@@ -133,7 +133,7 @@ def test_what_cannot_be_written_is_reported_and_the_rest_still_written(module: P
 def test_written_files_follow_the_umask_and_leave_no_temporary_file(module: Path) -> None:
     old = os.umask(0o027)
     try:
-        init(InitRequest(cwd=module))
+        place_templates(InitRequest(cwd=module))
     finally:
         os.umask(old)
     assert (module / "gostatic.mk").stat().st_mode & 0o777 == 0o640
@@ -147,7 +147,7 @@ def test_without_hard_links_a_new_file_is_still_written_but_never_overwritten(
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
-    assert [f.action for f in init(InitRequest(cwd=module)).files] == ["wrote", "wrote"]
+    assert [f.action for f in place_templates(InitRequest(cwd=module)).files] == ["wrote", "wrote"]
     assert (module / "gostatic.mk").read_bytes() == (TEMPLATES / "gostatic.mk").read_bytes()
 
 
@@ -361,12 +361,12 @@ def test_an_editable_install_reads_the_templates(source_copy: Path, tmp_path: Pa
     python = venv / "bin" / "python"
     installed = _pip("--python", str(python), "install", "--no-deps", "-e", str(source_copy))
     assert installed.returncode == 0, installed.stdout + installed.stderr
-    # gostatic.init needs nothing beyond the standard library, so no dependency is needed.
+    # gostatic.scaffold needs nothing beyond the standard library, so no dependency is needed.
     read = subprocess.run(
         [
             python,
             "-c",
-            "import gostatic.init as i; print(i.__file__); "
+            "import gostatic.scaffold as i; print(i.__file__); "
             "print(i.template_bytes('gostatic.mk').decode(), end='')",
         ],
         cwd=tmp_path,

@@ -1,4 +1,4 @@
-"""`gostatic matrix`: the seed's experiment, held to the table measured in design.md."""
+"""`gostatic matrix`: the seed's experiment, held to the seed's table (docs/matrix.md)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from tests.support import (
     write_module,
 )
 
-# design.md, "What was measured": mode -> (static, dynamic); cgo does not build with cgo0.
-DESIGN_TABLE = {
+# docs/matrix.md's table: mode -> (static, dynamic); cgo does not build with cgo0.
+SEED_TABLE = {
     "auto": ({"fmt"}, {"cgo", "log-syslog"}),
     "cgo0": ({"fmt", "log-syslog"}, set()),
     "cgo1": ({"fmt"}, {"cgo", "log-syslog"}),
@@ -64,7 +64,7 @@ def test_the_seeds_matrix_is_the_measured_table(
     assert doc["modes"] == ["auto", "cgo0", "cgo1", "dyn", "netgo"]
     results = {(c["mode"], c["package"]): c["result"] for c in doc["cells"]}
     assert len(results) == len(doc["cells"]) == 15
-    for mode, (static, dynamic) in DESIGN_TABLE.items():
+    for mode, (static, dynamic) in SEED_TABLE.items():
         for name in ("cgo", "fmt", "log-syslog"):
             expected = (
                 "static" if name in static else "dynamic" if name in dynamic else "build-failed"

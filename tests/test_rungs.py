@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gostatic.errors import UsageError
-from gostatic.gocmd import GoEnv
+from gostatic.goenv import GoEnv
 from gostatic.goflags import apply_overlay, parse_build_args
 from gostatic.rungs import (
     Target,

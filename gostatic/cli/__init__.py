@@ -3,69 +3,31 @@
 Heavy modules (pyelftools, rich tables) are imported inside the commands that use them.
 `gostatic build` normally bypasses this module (see __main__); it is declared here for
 help, completion and `python -m gostatic build --help`.
+
+The app and what the commands share live in gostatic.cli.root, which the command modules
+import; this package imports the command modules, so no import runs in a circle.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Annotated
 
-import typer
+from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
+from gostatic.records import TYPE_CHECKING
 
-from gostatic import __version__
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
-
-def examples(*commands: str) -> str:
-    """A command's help epilog: example command lines, one per line, ready to copy."""
-    return "Examples:\n\n```\n" + "\n".join(commands) + "\n```"
-
-
-# Options more than one command takes, declared once.
-CacheDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        metavar="DIR",
-        help="Cache directory (default: $GOSTATIC_CACHE_DIR, else $XDG_CACHE_HOME/gostatic).",
-    ),
+# CacheDirOption, JsonOption and examples: cli/build.py takes them from here, until it
+# imports them from gostatic.cli.root as the other commands do.
+__all__ = [
+    "CacheDirOption",
+    "JsonOption",
+    "app",
+    "examples",
+    "plain_output_for_no_color",
+    "run_app",
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
-app = typer.Typer(
-    name="gostatic",
-    help="A drop-in for `go build` whose output is proved static by reading the ELF.",
-    epilog=examples(
-        "gostatic build -o bin/ ./cmd/...",
-        "gostatic verify bin/*",
-        "gostatic init",
-        "gostatic build --help",
-    ),
-    no_args_is_help=True,
-    rich_markup_mode="markdown",
-    pretty_exceptions_enable=False,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"gostatic {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool | None,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = None,
-) -> None:
-    """A drop-in for `go build` whose output is proved static by reading the ELF."""
-
-
-# Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, cache, explain, init, matrix, verify  # noqa: E402, F401
 
 
 def plain_output_for_no_color(env: Mapping[str, str]) -> None:
@@ -88,3 +50,7 @@ def run_app(args: Sequence[str]) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
+
+
+# Each command module registers itself on `app`; import them for that effect only.
+from gostatic.cli import build, cache, explain, init, matrix, verify  # noqa: E402, F401

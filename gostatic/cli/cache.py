@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gostatic.cli import CacheDirOption, JsonOption, app, examples
+from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
 from gostatic.exits import guarded
+from gostatic.records import Record
 
 cache_app = typer.Typer(
     name="cache",
@@ -22,8 +22,7 @@ cache_app = typer.Typer(
 app.add_typer(cache_app)
 
 
-@dataclass(frozen=True)
-class CacheRequest:
+class CacheRequest(Record):
     directory: Path
     json: bool = False
     package: str | None = None
@@ -52,7 +51,7 @@ def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None
 
 def _show(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
-    from gostatic.report.build import write_json
+    from gostatic.report import write_json
     from gostatic.report.cache import cache_to_json, write_cache_table
 
     cache = StrategyCache(request.directory)
@@ -98,7 +97,7 @@ def clear(
 def _clear(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
     from gostatic.errors import GostaticError
-    from gostatic.project import did_you_mean
+    from gostatic.spelling import did_you_mean
 
     cache = StrategyCache(request.directory)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from gostatic.cli import JsonOption, app, examples
+from gostatic.cli.root import JsonOption, app, examples
 
 
 @app.command(
@@ -39,7 +39,7 @@ def _explain(argv: Sequence[str], json_out: bool) -> int:
     from gostatic.explain import ExplainRequest
     from gostatic.explain import explain as run_explain
     from gostatic.goflags import parse_build_args
-    from gostatic.report.build import write_json
+    from gostatic.report import write_json
     from gostatic.report.explain import explain_to_json, write_explain_text
 
     analysis = run_explain(ExplainRequest(parse_build_args(argv), os.environ, Path.cwd()))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app, examples
+from gostatic.cli.root import app, examples
 
 
 @app.command(
@@ -41,13 +41,12 @@ def init(
     2 usage (no go.mod).
     """
     from gostatic.exits import guarded
-    from gostatic.init import InitRequest
-    from gostatic.init import init as run_init
     from gostatic.report.init import write_init_text
+    from gostatic.scaffold import InitRequest, place_templates
 
     def body() -> int:
         cwd = Path.cwd()
-        report = run_init(InitRequest(cwd=cwd, directory=directory, force=force, ci=ci))
+        report = place_templates(InitRequest(cwd=cwd, directory=directory, force=force, ci=ci))
         write_init_text(report, cwd, sys.stdout, sys.stderr)
         return report.exit_status
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import JsonOption, app, examples
+from gostatic.cli.root import JsonOption, app, examples
 from gostatic.strategies import NAMES
 
 
@@ -52,7 +52,7 @@ def matrix(
 
 def _matrix(packages: list[str], modes: str | None, json_out: bool) -> int:
     from gostatic.matrix import MatrixRequest, parse_modes, run_matrix
-    from gostatic.report.build import write_json
+    from gostatic.report import write_json
     from gostatic.report.matrix import matrix_to_json, write_matrix_text
 
     request = MatrixRequest(tuple(packages), parse_modes(modes), os.environ, Path.cwd())

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import app, examples
+from gostatic.cli.root import app, examples
 
 
 @app.command(
@@ -35,7 +35,7 @@ def verify(
     from gostatic.exits import guarded
 
     def body() -> int:
-        from gostatic.report.build import write_json
+        from gostatic.report import write_json
         from gostatic.report.verify import verify_to_json, write_verify_text
         from gostatic.verify import verify as run_verify
 

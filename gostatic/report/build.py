@@ -6,10 +6,13 @@ commands people read interactively.
 
 from __future__ import annotations
 
+from gostatic.records import TYPE_CHECKING
 from gostatic.report import JSON_VERSION
+
+# Re-exported for buildcli, until it imports write_json from gostatic.report.
+from gostatic.report import write_json as write_json  # noqa: PLC0414
 from gostatic.results import STATIC_DETAIL
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
@@ -44,13 +47,6 @@ def _result_to_json(result: PackageResult) -> dict[str, object]:
             for a in result.attempts
         ],
     }
-
-
-def write_json(document: dict[str, object], out: TextIO) -> None:
-    import json
-
-    json.dump(document, out, indent=2)
-    out.write("\n")
 
 
 class BuildTextReporter:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TextIO
 
-from gostatic.init import InitFile, InitReport
+from gostatic.scaffold import InitFile, InitReport
 
 _NOTE = {
     "wrote": "",

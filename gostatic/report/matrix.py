@@ -22,15 +22,21 @@ def _names(cells: list[Cell]) -> str:
     return " ".join(sorted(c.short for c in cells)) or "-"
 
 
-def write_matrix_text(report: MatrixReport, out: TextIO) -> None:
-    """The seed's `make` output: per mode, which programs came out static and which dynamic;
-    programs that did not build in a mode are listed too, with go's reason below the table."""
+def _rows(report: MatrixReport) -> list[tuple[str, ...]]:
+    """The header, its underline, and a row per mode: the programs in each column."""
     header = ("Type", *(title for title, _ in _COLUMNS))
     rows = [header, tuple("-" * len(h) for h in header)]
     for mode in report.modes:
         cells = [c for c in report.cells if c.mode == mode]
         rows.append((mode, *(_names([c for c in cells if c.result == r]) for _, r in _COLUMNS)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return rows
+
+
+def write_matrix_text(report: MatrixReport, out: TextIO) -> None:
+    """The seed's `make` output: per mode, which programs came out static and which dynamic;
+    programs that did not build in a mode are listed too, with go's reason below the table."""
+    rows = _rows(report)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         out.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() + "\n")
     failed = [c for c in report.cells if c.result == "build-failed"]

@@ -9,17 +9,20 @@ as well as a checkout does.
 from __future__ import annotations
 
 import os
-import secrets
-from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
 
+from gostatic.atomic import write_atomic
 from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
+from gostatic.records import TYPE_CHECKING, Record
+
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    Action: TypeAlias = Literal["wrote", "replaced", "kept", "unchanged", "failed"]
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(Record):
     source: str  # file name under gostatic/templates
     dest: str  # where it goes, relative to the module directory
     ci: bool = False  # written only when asked for (--ci): a workflow starts running on push
@@ -31,26 +34,21 @@ TEMPLATES: tuple[Template, ...] = (
     Template("github-actions.yml", ".github/workflows/gostatic.yml", ci=True),
 )
 
-Action = Literal["wrote", "replaced", "kept", "unchanged", "failed"]
 
-
-@dataclass(frozen=True)
-class InitRequest:
+class InitRequest(Record):
     cwd: Path
     directory: Path | None = None  # None: the module holding cwd (nearest go.mod upwards)
     force: bool = False
     ci: bool = False
 
 
-@dataclass(frozen=True)
-class InitFile:
+class InitFile(Record):
     path: Path
     action: Action
     error: str | None = None  # why, when action is "failed"
 
 
-@dataclass(frozen=True)
-class InitReport:
+class InitReport(Record):
     directory: Path
     files: tuple[InitFile, ...]
 
@@ -80,7 +78,7 @@ def module_dir(cwd: Path) -> Path:
     )
 
 
-def init(request: InitRequest) -> InitReport:
+def place_templates(request: InitRequest) -> InitReport:
     """Place each template; a file that cannot be written is reported, not fatal, so the
     report still tells what happened to the others."""
     if request.directory is None:
@@ -89,13 +87,15 @@ def init(request: InitRequest) -> InitReport:
         directory = request.cwd / request.directory
         if not directory.is_dir():
             raise UsageError(f"--dir {request.directory}: not a directory")
+    mode = _new_file_mode()
     placed = []
     for template in TEMPLATES:
         if template.ci and not request.ci:
             continue
         path = directory / template.dest
+        data = template_bytes(template.source)
         try:
-            placed.append(InitFile(path, _place(path, template_bytes(template.source), request)))
+            placed.append(InitFile(path, _place(path, data, mode, request.force)))
         except _CannotWrite as exc:
             placed.append(InitFile(path, "failed", str(exc)))
     return InitReport(directory, tuple(placed))
@@ -105,18 +105,26 @@ class _CannotWrite(Exception):
     pass
 
 
-def _place(path: Path, data: bytes, request: InitRequest) -> Action:
+def _new_file_mode() -> int:
+    """The mode a new file gets from an editor: 0o666 less the umask. (The umask can only
+    be read by setting it; gostatic init starts no thread that could create a file meanwhile.)"""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _place(path: Path, data: bytes, mode: int, force: bool) -> Action:
     if path.is_dir():
         raise _CannotWrite("a directory is in the way")
     if path.is_symlink() or path.exists():
         if _same_content(path, data):
             return "unchanged"
-        if not request.force:
+        if not force:
             return "kept"
-        _write(path, data, replace=True)
+        _write(path, data, mode, replace=True)  # a symlink there is replaced, not followed
         return "replaced"
     # A file that appeared while this one was written is still never overwritten.
-    return "wrote" if _write(path, data, replace=False) else "kept"
+    return "wrote" if _write(path, data, mode, replace=False) else "kept"
 
 
 def _same_content(path: Path, data: bytes) -> bool:
@@ -126,47 +134,14 @@ def _same_content(path: Path, data: bytes) -> bool:
         return False  # a dangling symlink or an unreadable file is not the template
 
 
-def _write(path: Path, data: bytes, *, replace: bool) -> bool:
-    """Write the whole file under a temporary name, then put it in place in one step.
-
-    Without ``replace`` the final step is a hard link, which fails rather than overwrite
-    (then this returns False); with it, os.replace swaps the name itself (a symlink there
-    is replaced, not followed).
-    """
+def _write(path: Path, data: bytes, mode: int, *, replace: bool) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise _CannotWrite(f"a file is in the way of the directory {path.parent}") from None
     except OSError as exc:
         raise _CannotWrite(f"cannot create {path.parent}: {exc.strerror or exc}") from None
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.gostatic-tmp"
     try:
-        # os.open applies the umask to 0o666, as for any file an editor would create.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            if replace:
-                os.replace(tmp, path)
-                return True
-            return _link_new(tmp, path, data)
-        finally:
-            tmp.unlink(missing_ok=True)
+        return write_atomic(path, data, mode, replace=replace)
     except OSError as exc:
         raise _CannotWrite(exc.strerror or str(exc)) from None
-
-
-def _link_new(tmp: Path, path: Path, data: bytes) -> bool:
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    except OSError:
-        # No hard links on this file system (some FUSE and network mounts): exclusive
-        # creation still never overwrites, at the cost of a partial file on a crash.
-        try:
-            with open(path, "xb") as out:
-                out.write(data)
-        except FileExistsError:
-            return False
-    return True
