@@ -26,7 +26,8 @@ from gostatic.fastpath import (
     request_plan_key,
     write_plan,
 )
-from gostatic.gocmd import GoEnv, GoSession, go_env
+from gostatic.gocmd import GoSession
+from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
 from gostatic.golist import listing_env
 from gostatic.packages import (

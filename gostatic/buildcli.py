@@ -87,7 +87,8 @@ def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     from gostatic.fastpath import fast_build, start_full_path_queries
     from gostatic.gocmd import GoSession
     from gostatic.goflags import parse_build_args
-    from gostatic.report.build import BuildTextReporter, build_to_json, write_json
+    from gostatic.report import write_json
+    from gostatic.report.build import BuildTextReporter, build_to_json
     from gostatic.results import BuildOptions, BuildRequest
     from gostatic.strategies import strategy_named
 

@@ -401,7 +401,7 @@ def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
     """Start go env and go list as gostatic.build will ask them, so that they run while
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
-    from gostatic.gocmd import ENV_ARGS
+    from gostatic.goenv import ENV_ARGS
     from gostatic.golist import list_args
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)

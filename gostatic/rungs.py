@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gostatic.gocmd import GoEnv
+from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_value
 from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, NETGO, PLAIN, STATIC_PIE, Strategy
 from gostatic.toolchains import (

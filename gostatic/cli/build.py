@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gostatic.cli import CacheDirOption, JsonOption, app, examples
+from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
 from gostatic.strategies import NAMES
 
 

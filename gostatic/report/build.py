@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from gostatic.records import TYPE_CHECKING
 from gostatic.report import JSON_VERSION
-
-# Re-exported for buildcli, until it imports write_json from gostatic.report.
-from gostatic.report import write_json as write_json  # noqa: PLC0414
 from gostatic.results import STATIC_DETAIL
 
 if TYPE_CHECKING:
