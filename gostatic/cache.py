@@ -13,7 +13,6 @@ all is set aside (renamed, not deleted) so the next build starts afresh.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from gostatic.atomic import write_atomic
 from gostatic.gocmd import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
-from gostatic.paths import PLANS_DIR, STAGE_DIR
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
@@ -321,23 +319,9 @@ class StrategyCache:
         self.entries = kept
         return removed
 
-    def remove_plans(self, package: str) -> int:
-        """Remove the fast path's plans for ``package``; the number removed.
-
-        Plans are read as untrusted files: one that is not a readable plan is left alone.
-        """
-        from gostatic.fastpath import planned_packages
-
-        removed = 0
-        for path in sorted((self.path.parent / PLANS_DIR).glob("*")):
-            if package in planned_packages(str(path)):
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
-
     def clear(self) -> list[Path]:
-        """Remove the file, the files set aside, the stage and the fast path's plans; what
-        was removed.
+        """Remove the file and the files set aside; what was removed (the stage and the
+        plans are gostatic.incremental.forget's).
 
         The lock file stays: removing it while another process waits on it would let
         two writers in at once.
@@ -351,14 +335,6 @@ class StrategyCache:
                 if path != self.lock_path and path.is_file():
                     path.unlink()
                     removed.append(path)
-            for name in (STAGE_DIR, PLANS_DIR):
-                tree = directory / name
-                if tree.is_symlink():
-                    tree.unlink()  # rmtree refuses a link; what it points at is not ours
-                    removed.append(tree)
-                elif tree.is_dir():
-                    shutil.rmtree(tree)
-                    removed.append(tree)
         self.entries = {}
         return removed
 
