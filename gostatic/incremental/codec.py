@@ -20,7 +20,8 @@ TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the bui
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
 
-    from gostatic.incremental.stage import FileId
+    # A file's identity (gostatic.incremental.stage.FileId): inode, size, mtime_ns.
+    _Identity = tuple[int, int, int]
 
 _SEP = "\0"
 
@@ -55,7 +56,7 @@ class Fields:
             raise ShapeError(f"{name}: not a flag")
         return value == "1"
 
-    def identity(self, name: str) -> FileId | None:
+    def identity(self, name: str) -> _Identity | None:
         """A file's identity written by :func:`identity_value`; None for no file."""
         value = self.one(name)
         if not value:
@@ -79,7 +80,7 @@ def flag_value(value: bool) -> str:
     return "1" if value else ""
 
 
-def identity_value(found: FileId | None) -> str:
+def identity_value(found: _Identity | None) -> str:
     """A file's identity as one field; empty for no file."""
     return ":".join(str(x) for x in found) if found is not None else ""
 

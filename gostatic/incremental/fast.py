@@ -108,14 +108,14 @@ def _proved_members(plan: Plan, request: BuildRequest, stage_root: str) -> list[
     proved = []
     for member in plan.members:
         stage = Stage(stage_root, plan.stage_key, member.name)
-        found = proved_strategy(stage, request)
+        found = _proved_strategy(stage, request)
         if found is None:
             return None
         proved.append(_Proved(member, stage, *found))
     return proved
 
 
-def proved_strategy(stage: Stage, request: BuildRequest) -> tuple[Stamp, Strategy] | None:
+def _proved_strategy(stage: Stage, request: BuildRequest) -> tuple[Stamp, Strategy] | None:
     """The stage's stamp and its strategy, when the fast path may build with that strategy
     again; None sends the build to the full path."""
     stamp = stage.read_stamp()
@@ -169,16 +169,16 @@ def _prepare_for_relinked(
 ) -> None:
     """When a package's sources changed, start what a relinked binary needs next, while go
     builds it: the full path's go queries for a single package that only the import graph
-    can settle (see :func:`needs_graph`), else the re-check's and the install's imports."""
+    can settle (see :func:`_needs_graph`), else the re-check's and the install's imports."""
     directories = {p.import_path: p.dir for p in plan.listed}
     if not any(
-        sources_changed_since(directories[p.member.package], p.stage.stamped_at()) for p in proved
+        _sources_changed_since(directories[p.member.package], p.stage.stamped_at()) for p in proved
     ):
         return
-    if not several and needs_graph(proved[0].strategy):
+    if not several and _needs_graph(proved[0].strategy):
         start_full_path_queries(request, session)  # the full path will need them
     else:
-        load_for_relinked()
+        _load_for_relinked()
 
 
 def _names_the_planned_packages(request: BuildRequest, session: GoSession, plan: Plan) -> bool:
@@ -207,33 +207,24 @@ def _settle_all(request: BuildRequest, proved: list[_Proved], said: str) -> Buil
     base = os.path.join(request.cwd, request.go_args.workdir or ".")
     results = []
     for p in proved:
-        member = p.member
-        output = os.path.join(base, member.output) if member.output else None
-        proof = (p.stamp, p.strategy)
-        result = settle_built(p.stage, proof, member.package, member.output, output, said)
+        output = os.path.join(base, p.member.output) if p.member.output else None
+        result = _settle(p, output, said)
         if result is None:
             return None
         results.append(result)
     return BuildReport(tuple(results))
 
 
-def needs_graph(strategy: Strategy) -> bool:
+def _needs_graph(strategy: Strategy) -> bool:
     """Whether only the import graph can tell that a relinked binary of ``strategy`` works:
     with cgo off, a package may have compiled a stub (gostatic.explain decides)."""
     return ("CGO_ENABLED", "0") in strategy.overlay.env
 
 
-def settle_built(
-    stage: Stage,
-    proved: tuple[Stamp, Strategy],
-    package: str,
-    output_arg: str | None,
-    output: str | None,
-    go_said: str,
-) -> PackageResult | None:
-    """The result of a package whose proved strategy go just built into ``stage``: up to
+def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult | None:
+    """The result of a package whose proved strategy go just built into its stage: up to
     date, or relinked, re-checked and installed at ``output``; None for the full path."""
-    stamp, strategy = proved
+    stamp, strategy, stage = proved.stamp, proved.strategy, proved.stage
     stage_bin = stage.binary(strategy.name)
     build_id = go_build_id(stage_bin)
     if build_id is None:
@@ -243,7 +234,7 @@ def settle_built(
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        if needs_graph(strategy):
+        if _needs_graph(strategy):
             return None
         try:
             if not _install_if_static(stage_bin, output):
@@ -254,8 +245,8 @@ def settle_built(
             return None  # the full path says what could not be written, in one line
         detail, hazards, rebuilt = STATIC_DETAIL, (), True
     return PackageResult(
-        package=package,
-        output=output_arg,
+        package=proved.member.package,
+        output=proved.member.output,
         strategy=strategy.name,
         static=True,
         hazards=hazards,
@@ -288,14 +279,14 @@ def _install_if_static(stage_bin: str, output: str | None) -> bool:
     return True
 
 
-def load_for_relinked() -> None:
+def _load_for_relinked() -> None:
     """Import what a relinked binary needs next (the re-check and the install), while go
     links it."""
     import gostatic.atomic
     import gostatic.incremental.recheck  # noqa: F401
 
 
-def sources_changed_since(directory: str, stamped_at: int | None) -> bool:
+def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
     """Whether a .go file of the package is newer than the last proof: only a hint for
     starting work early (a changed dependency is caught by the build ID all the same)."""
     if stamped_at is None:

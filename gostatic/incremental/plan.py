@@ -82,7 +82,7 @@ def _go_env_file(env: Mapping[str, str]) -> str:
     return os.path.join(config, "go", "env")
 
 
-def plan_key(
+def _plan_key(
     args: GoBuildArgs, env: Mapping[str, str], cwd: str, options_key: str, cache_root: str
 ) -> PlanKey | None:
     """The key of this command line's plan; None when it may not take the fast path."""
@@ -109,7 +109,7 @@ def request_plan_key(request: BuildRequest, cache_root: str) -> PlanKey | None:
     if options.no_cache or options.pin:
         return None
     options_key = f"strategy={options.strategy} strict={options.strict}"
-    return plan_key(request.go_args, request.env, request.cwd, options_key, cache_root)
+    return _plan_key(request.go_args, request.env, request.cwd, options_key, cache_root)
 
 
 class Listed(Record):
@@ -226,14 +226,14 @@ def trustworthy(plan: Plan, request: BuildRequest) -> bool:
         return False
     if not _members_are_the_mains(plan) or not _outputs_are_gos(plan, request):
         return False
-    return settings_unchanged(plan.goflags, plan.project, request.env)
+    return _settings_unchanged(plan.goflags, plan.project, request.env)
 
 
 def _members_are_the_mains(plan: Plan) -> bool:
     """Whether the plan builds each main package it lists, once, into a file of its own."""
     mains = {p.import_path for p in plan.listed if p.name == "main"}
     names = [m.name for m in plan.members]
-    if len(set(names)) != len(names) or not all(is_file_name(n) for n in names):
+    if len(set(names)) != len(names) or not all(_is_file_name(n) for n in names):
         return False
     return {m.package for m in plan.members} == mains and len(mains) == len(plan.members)
 
@@ -253,22 +253,22 @@ def _outputs_are_gos(plan: Plan, request: BuildRequest) -> bool:
     return True
 
 
-def is_file_name(name: str) -> bool:
+def _is_file_name(name: str) -> bool:
     """Whether ``name`` names a file in a directory, and nothing else."""
     return bool(name) and name not in (".", "..") and os.path.basename(name) == name
 
 
-def settings_unchanged(
+def _settings_unchanged(
     goflags: str, project: tuple[str, FileId | None], env: Mapping[str, str]
 ) -> bool:
     """Whether GOFLAGS and the project file are what a plan recorded."""
-    if goflags != effective_goflags(env):
+    if goflags != _effective_goflags(env):
         return False
     path, identity = project
     return file_id(path) == identity
 
 
-def effective_goflags(env: Mapping[str, str]) -> str | None:
+def _effective_goflags(env: Mapping[str, str]) -> str | None:
     """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
     file cannot be read (then the plan cannot be checked)."""
     if env.get("GOFLAGS"):
