@@ -18,18 +18,20 @@ from typing import TYPE_CHECKING
 from gostatic.cache import CacheKey, StrategyCache, cache_key
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import CgoAnalysis, analyse
-from gostatic.fastgroup import GroupPlan, Listed, Member, write_group_plan
-from gostatic.fastpath import (
+from gostatic.gocmd import GoSession
+from gostatic.goenv import GoEnv, go_env
+from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
+from gostatic.golist import listing_env
+from gostatic.incremental.plan import (
+    Listed,
+    Member,
     Plan,
     names_several_packages,
     project_identity,
     request_plan_key,
     write_plan,
 )
-from gostatic.gocmd import GoSession
-from gostatic.goenv import GoEnv, go_env
-from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
-from gostatic.golist import listing_env
+from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -49,7 +51,6 @@ from gostatic.results import (
     no_progress,
 )
 from gostatic.rungs import musl_alternatives, non_elf_message, skip_reason, target_of, toolchain_env
-from gostatic.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.strategies import (
     Strategy,
     is_strategy_name,
@@ -224,44 +225,32 @@ class Builder:
         return f"pkg:{self.base.resolve()}:{pkg.import_path}"
 
     def _remember(self, ladders: list[_Ladder]) -> None:
-        """Let the next identical command take a fast path: a plan for one package
-        (gostatic.fastpath), a group plan for a command line that names several
-        (gostatic.fastgroup)."""
+        """Let the next identical command take the fast path (gostatic.incremental): a plan
+        of the packages go list named, or of the one package the command line names."""
         key = request_plan_key(self.request, str(self.cache_root))
         if key is None or self.stage_root.parent != self.cache_root:
             return  # not eligible, or building in a temporary stage
-        project = project_identity(self.project.path)
         if self.group_key is not None:
-            named = self.graph.named
-            if any(p.error is not None for p in named):
+            listed, stage_key = self.graph.named, self.group_key
+            if any(p.error is not None for p in listed):
                 return  # go list would tell the next run the same: the plan never matches
-            if any(p.module is None for p in named):
+            if any(p.module is None for p in listed):
                 # Outside module mode go names a binary example.com/cmd/v2 "v2", not as
                 # exe_name does, and the fast path lets go name the binaries it builds.
                 return
-            group = GroupPlan(
-                goflags=self.goenv.goflags,
-                project=project,
-                list_with_cgo=self._lists_with_cgo(),
-                stage_key=self.group_key,
-                listed=tuple(Listed(p.import_path, p.name, p.dir) for p in named),
-                members=tuple(
-                    Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders
-                ),
-            )
-            write_group_plan(key, group)
         elif len(ladders) == 1:
-            [ladder] = ladders
-            plan = Plan(
-                package=ladder.pkg.import_path,
-                output=ladder.output,
-                stage_key=ladder.stage.key,
-                name=ladder.stage.name,
-                goflags=self.goenv.goflags,
-                project=project,
-                dir=ladder.pkg.dir,
-            )
-            write_plan(key, plan)
+            listed, stage_key = (ladders[0].pkg,), ladders[0].stage.key
+        else:
+            return
+        plan = Plan(
+            goflags=self.goenv.goflags,
+            project=project_identity(self.project.path),
+            list_with_cgo=self._lists_with_cgo(),
+            stage_key=stage_key,
+            listed=tuple(Listed(p.import_path, p.name, p.dir) for p in listed),
+            members=tuple(Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders),
+        )
+        write_plan(key, plan)
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {

@@ -84,9 +84,9 @@ def run_build_cli(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
 
 def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str) -> int:
     from gostatic.errors import EXIT_FAILED, EXIT_OK
-    from gostatic.fastpath import fast_build, start_full_path_queries
     from gostatic.gocmd import GoSession
     from gostatic.goflags import parse_build_args
+    from gostatic.incremental.fast import fast_build, start_full_path_queries
     from gostatic.report import write_json
     from gostatic.report.build import BuildTextReporter, build_to_json
     from gostatic.results import BuildOptions, BuildRequest

@@ -13,7 +13,6 @@ all is set aside (renamed, not deleted) so the next build starts afresh.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +22,6 @@ from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_tags, user_value
 from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
-from gostatic.paths import PLANS_DIR, STAGE_DIR
 from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
@@ -316,23 +314,9 @@ class StrategyCache:
         self.entries = kept
         return removed
 
-    def remove_plans(self, package: str) -> int:
-        """Remove the fast path's plans for ``package``; the number removed.
-
-        Plans are read as untrusted files: one that is not a readable plan is left alone.
-        """
-        from gostatic.fastpath import planned_packages
-
-        removed = 0
-        for path in sorted((self.path.parent / PLANS_DIR).glob("*")):
-            if package in planned_packages(str(path)):
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
-
     def clear(self) -> list[Path]:
-        """Remove the file, the files set aside, the stage and the fast path's plans; what
-        was removed.
+        """Remove the file and the files set aside; what was removed (the stage and the
+        plans are gostatic.incremental.forget's).
 
         The lock file stays: removing it while another process waits on it would let
         two writers in at once.
@@ -346,14 +330,6 @@ class StrategyCache:
                 if path != self.lock_path and path.is_file():
                     path.unlink()
                     removed.append(path)
-            for name in (STAGE_DIR, PLANS_DIR):
-                tree = directory / name
-                if tree.is_symlink():
-                    tree.unlink()  # rmtree refuses a link; what it points at is not ours
-                    removed.append(tree)
-                elif tree.is_dir():
-                    shutil.rmtree(tree)
-                    removed.append(tree)
         self.entries = {}
         return removed
 

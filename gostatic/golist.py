@@ -33,9 +33,10 @@ def list_args(args: GoBuildArgs, *, deps: bool = True) -> list[str]:
 
 
 def listing_args(args: GoBuildArgs) -> list[str]:
-    """The go list that tells which packages the command line names now (gostatic.fastgroup),
-    in :data:`LISTING_FORMAT`. -find: the packages are found, their imports not resolved
-    (a broken import fails the build, which sends it to the full path all the same)."""
+    """The go list that tells which packages the command line names now (the fast path of a
+    pattern, gostatic.incremental.fast), in :data:`LISTING_FORMAT`. -find: the packages are
+    found, their imports not resolved (a broken import fails the build, which sends it to
+    the full path all the same)."""
     return _command(args, ["-find", "-f", LISTING_FORMAT])
 
 

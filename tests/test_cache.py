@@ -20,7 +20,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from gostatic import stage
 from gostatic.cache import (
     CACHE_FILE,
     CacheEntry,
@@ -280,7 +279,7 @@ def test_ctrl_c_while_writing_leaves_the_old_file_whole(
     def interrupted(src: object, dst: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(stage.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cache.save()
     monkeypatch.undo()
@@ -738,7 +737,7 @@ def test_cache_clear_where_nothing_can_be_written_is_one_line(
 
 
 def _plans_naming(cache_dir: Path, package: str) -> list[str]:
-    """The plan files that hold ``package`` as a field (gostatic.statefile: NUL-ended
+    """The plan files that hold ``package`` as a field (gostatic.incremental.codec: NUL-ended
     fields), whatever their shape."""
     field = package.encode() + b"\0"
     return sorted(p.name for p in (cache_dir / "plans").iterdir() if field in p.read_bytes())
@@ -759,13 +758,14 @@ def test_cache_clear_forgets_the_fast_path_plans(
     # Plans are untrusted files: one that is not a plan stops nothing.
     (cache_dir / "plans" / "junk").write_bytes(b"\xff\0not a plan")
     (cache_dir / "plans" / "short").write_bytes(b"gostatic-plan-1\0x\0")
+    (cache_dir / "plans" / "plan-2").write_bytes(b"gostatic-plan-2\0material\0x\0")
     (cache_dir / "plans" / "group").write_bytes(b"gostatic-group-1\0" + b"9\0" * 12)
 
     run = run_gostatic(["cache", "clear", a], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr
     assert _plans_naming(cache_dir, a) == []  # its own plan and the ./... one
     assert len(_plans_naming(cache_dir, b)) == 1
-    assert {"junk", "short", "group"} <= {p.name for p in (cache_dir / "plans").iterdir()}
+    assert {"junk", "short", "group", "plan-2"} <= {p.name for p in (cache_dir / "plans").iterdir()}
 
     run = run_gostatic(["cache", "clear"], tmp_path, gostatic_env)
     assert run.returncode == 0, run.stderr

@@ -26,7 +26,7 @@ from gostatic.elf import (
     inspect_elf,
 )
 from gostatic.errors import ElfError
-from gostatic.recheck import still_static
+from gostatic.incremental.recheck import still_static
 from tests.support import GO, SEED_CGO, readelf_facts, requires_go, write_module
 
 MODULE = "example.com/elftest"
@@ -380,7 +380,7 @@ def test_without_section_headers_facts_come_from_segments(
     assert still_static(str(bare_path)) == still_static(str(bins[name]))
 
 
-# --- the fast path's re-check (gostatic.recheck) -------------------------------------------
+# --- the fast path's re-check (gostatic.incremental.recheck) -------------------------------
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gostatic.elf import ElfFacts, inspect_elf
 from gostatic.errors import ElfError
-from gostatic.recheck import still_static
+from gostatic.incremental.recheck import still_static
 from tests.support import GO, requires_go, write_module
 
 requires_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not on PATH")

@@ -1,5 +1,5 @@
-"""The fast path of a command line that names several packages (gostatic.fastgroup): one
-go list and one go build per strategy when the packages are the planned ones, the full
+"""The fast path of a command line that names several packages (gostatic.incremental.fast):
+one go list and one go build per strategy when the packages are the planned ones, the full
 path otherwise.
 
 go calls are counted with a wrapper (GOSTATIC_GO) that logs each call, never timed.
@@ -14,10 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from gostatic import statefile
-from gostatic.fastgroup import _GROUP_KIND as GROUP_KIND
-from gostatic.fastgroup import GroupPlan, Listed, Member, read_group_plan, write_group_plan
-from gostatic.fastpath import UP_TO_DATE_DETAIL, PlanKey
+from gostatic.incremental import codec
+from gostatic.incremental.fast import UP_TO_DATE_DETAIL
+from gostatic.incremental.plan import (
+    PLAN_KIND,
+    Listed,
+    Member,
+    Plan,
+    PlanKey,
+    planned_packages,
+    read_plan,
+    write_plan,
+)
 from tests.support import (
     SEED_CGO,
     SEED_FMT,
@@ -291,11 +299,11 @@ def test_a_tampered_group_plan_cannot_inject_flags_or_packages(
     env, log = counted
     build_all(module, env)
     [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
-    fields = statefile.decode(GROUP_KIND, plan_file.read_bytes())
-    assert fields is not None
+    pairs = codec.decode_pairs(PLAN_KIND, plan_file.read_bytes())
+    assert pairs is not None
     evil = "-toolexec=/bin/false"
-    tampered = [evil if f == "example.com/m/cmd/a" else f for f in fields]
-    plan_file.write_bytes(statefile.encode(GROUP_KIND, tampered))
+    tampered = [(n, evil if v == "example.com/m/cmd/a" else v) for n, v in pairs]
+    plan_file.write_bytes(codec.encode(PLAN_KIND, tampered))
     logged_go_calls(log)
 
     results = build_all(module, env)
@@ -308,8 +316,8 @@ def test_a_tampered_group_plan_cannot_inject_flags_or_packages(
 # --- the plan file (pure) ---------------------------------------------------------------
 
 
-def sample_plan() -> GroupPlan:
-    return GroupPlan(
+def sample_plan() -> Plan:
+    return Plan(
         goflags="-trimpath",
         project=("/p/gostatic.toml", (1, 2, 3)),
         list_with_cgo=True,
@@ -319,29 +327,75 @@ def sample_plan() -> GroupPlan:
     )
 
 
-def test_a_group_plan_reads_back_as_written(tmp_path: Path) -> None:
+def test_a_plan_reads_back_as_written(tmp_path: Path) -> None:
     key = PlanKey(str(tmp_path / "plans" / "k"), ("cwd", "./..."))
-    write_group_plan(key, sample_plan())
-    assert read_group_plan(key) == sample_plan()
-    assert read_group_plan(key._replace(material=("cwd", "./cmd/..."))) is None
+    write_plan(key, sample_plan())
+    assert read_plan(key) == sample_plan()
+    assert read_plan(key._replace(material=("cwd", "./cmd/..."))) is None
+    assert planned_packages(key.path) == ("example.com/m/cmd/a",)
+
+
+def test_a_plan_of_one_package_without_output_reads_back_as_written(tmp_path: Path) -> None:
+    key = PlanKey(str(tmp_path / "k"), ("cwd", "./cmd/a"))
+    plan = sample_plan()._replace(
+        project=("/p/gostatic.toml", None),
+        list_with_cgo=False,
+        listed=sample_plan().listed[:1],
+        members=(Member("example.com/m/cmd/a", "a", None),),
+    )
+    write_plan(key, plan)
+    assert read_plan(key) == plan
+
+
+Pairs = list[tuple[str, str]]
+
+
+def _without_last(pairs: Pairs, name: str) -> Pairs:
+    at = max(i for i, (n, _) in enumerate(pairs) if n == name)
+    return pairs[:at] + pairs[at + 1 :]
+
+
+def _set(pairs: Pairs, name: str, value: str) -> Pairs:
+    return [(n, value if n == name else v) for n, v in pairs]
 
 
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda f: f[:-1],  # a member cut short
-        lambda f: [*f, "extra"],
-        lambda f: [x if x != "2" else "-1" for x in f],  # a negative count
-        lambda f: [x if x != "2" else "many" for x in f],
-        lambda f: [x if x != "1" else "9" for x in f],  # the member count
-        lambda f: [x if x != "/p/gostatic.toml" else "" for x in f][:3],
+        lambda p: _without_last(p, "member_output"),  # a member cut short
+        lambda p: _without_last(p, "listed_dir"),  # a listed package cut short
+        lambda p: [*p, ("extra", "x")],  # a name the reader does not know
+        lambda p: [*p, ("goflags", "-a")],  # a field held twice
+        lambda p: _without_last(p, "stage_key"),  # a field missing
+        lambda p: _set(p, "project_id", "1:2"),  # not a file identity
+        lambda p: _set(p, "project_id", "1:2:many"),
+        lambda p: _set(p, "list_with_cgo", "yes"),  # not a flag
+        lambda p: p[:3],
     ],
 )
-def test_a_group_plan_of_the_wrong_shape_is_no_plan(tmp_path: Path, edit: object) -> None:
+def test_a_plan_of_the_wrong_shape_is_no_plan(tmp_path: Path, edit: object) -> None:
     key = PlanKey(str(tmp_path / "k"), ("cwd",))
-    write_group_plan(key, sample_plan())
-    fields = statefile.decode(GROUP_KIND, Path(key.path).read_bytes())
-    assert fields is not None
+    write_plan(key, sample_plan())
+    pairs = codec.decode_pairs(PLAN_KIND, Path(key.path).read_bytes())
+    assert pairs is not None
     assert callable(edit)
-    Path(key.path).write_bytes(statefile.encode(GROUP_KIND, edit(fields)))
-    assert read_group_plan(key) is None
+    Path(key.path).write_bytes(codec.encode(PLAN_KIND, edit(pairs)))
+    assert read_plan(key) is None
+    assert planned_packages(key.path) == ()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"gostatic-plan-2\0material\0cwd\0goflags\0",  # a name without a value
+        b"gostatic-plan-2\0material\0cwd",  # cut short
+        b"gostatic-plan-1\0cwd\0",  # the first format: no plan, as no file is
+        b"gostatic-group-1\0" + b"9\0" * 12,
+        b"\xff\0not a plan",
+    ],
+)
+def test_a_file_that_is_not_a_plan_is_no_plan(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "k"
+    path.write_bytes(content)
+    assert read_plan(PlanKey(str(path), ("cwd",))) is None
+    assert planned_packages(str(path)) == ()

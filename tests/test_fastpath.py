@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gostatic import statefile
-from gostatic.fastpath import _PLAN_KIND as PLAN_KIND
+from gostatic.incremental import codec
+from gostatic.incremental.plan import PLAN_KIND
 from tests.support import (
     SEED_CGO,
     SEED_FMT,
@@ -45,21 +45,15 @@ def module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "m", {"cmd/logger/main.go": SEED_SYSLOG})
 
 
-# The fields that end a plan file, in gostatic.fastpath's order (the key's material is
-# before them).
-PLAN_FIELDS = (
-    "package", "output", "stage_key", "name", "goflags",
-    "project", "project_ino", "project_size", "project_mtime", "dir",
-)  # fmt: skip
-
-
 def tamper_plan(plan_file: Path, changes: dict[str, str]) -> None:
-    fields = statefile.decode(PLAN_KIND, plan_file.read_bytes())
-    assert fields is not None and len(fields) > len(PLAN_FIELDS)
-    start = len(fields) - len(PLAN_FIELDS)
-    for name, value in changes.items():
-        fields[start + PLAN_FIELDS.index(name)] = value
-    plan_file.write_bytes(statefile.encode(PLAN_KIND, fields))
+    """Give each named field of the plan file (gostatic.incremental.plan's names, which a
+    single package's plan holds once each) a new value."""
+    pairs = codec.decode_pairs(PLAN_KIND, plan_file.read_bytes())
+    assert pairs is not None
+    names = [name for name, _ in pairs]
+    assert all(names.count(name) == 1 for name in changes), names
+    tampered = [(name, changes.get(name, value)) for name, value in pairs]
+    plan_file.write_bytes(codec.encode(PLAN_KIND, tampered))
 
 
 def build(module: Path, env: dict[str, str], *extra: str) -> dict[str, object]:
@@ -181,9 +175,9 @@ def test_no_cache_and_strategy_change_skip_the_plan(
     "tamper",
     [
         {"goflags": "-ldflags=-extld=EVIL"},
-        {"output": "../stolen"},
-        {"output": ""},
-        {"name": "../../stolen"},
+        {"member_output": "../stolen"},
+        {"member_output": ""},
+        {"member_name": "../../stolen"},
     ],
 )
 def test_a_plan_cannot_inject_arguments_or_targets(
@@ -215,7 +209,10 @@ def test_a_plan_never_chooses_what_is_built(
     build(module, env)
     evil = write_module(tmp_path / "evil", {"main.go": SEED_FMT.replace("Hello", "EVIL")})
     [plan_file] = (Path(env["GOSTATIC_CACHE_DIR"]) / "plans").iterdir()
-    tamper_plan(plan_file, {"package": "example.com/evil", "dir": str(evil)})
+    # The plan stays consistent (the package it builds is the one it lists), so it is
+    # taken: only the build itself could go wrong.
+    evil_package = {"member_package": "example.com/evil", "listed_import_path": "example.com/evil"}
+    tamper_plan(plan_file, {**evil_package, "listed_dir": str(evil)})
     (module / "cmd" / "logger" / "main.go").write_text(
         SEED_SYSLOG.replace("Hello %d!", "Hello again %d!")
     )
@@ -238,8 +235,8 @@ HOT_PATH_IMPORTS = {
 @pytest.mark.parametrize(
     ("args", "fast_module"),
     [
-        (("build", "-o", "bin/logger", "./cmd/logger"), "gostatic.fastpath"),
-        (("build", "-o", "bin/", "./..."), "gostatic.fastgroup"),
+        (("build", "-o", "bin/logger", "./cmd/logger"), "gostatic.incremental.fast"),
+        (("build", "-o", "bin/", "./..."), "gostatic.incremental.fast"),
     ],
 )
 def test_an_up_to_date_build_imports_only_what_the_interpreter_has(

@@ -97,19 +97,20 @@ def clear(
 def _clear(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
     from gostatic.errors import GostaticError
+    from gostatic.incremental.forget import forget_everything, forget_plans_of
     from gostatic.spelling import did_you_mean
 
     cache = StrategyCache(request.directory)
     try:
         if request.package is None:
-            removed = cache.clear()
+            removed = cache.clear() + forget_everything(request.directory)
             typer.echo(f"removed {len(removed)} item(s) from {request.directory}")
             return 0
         cache.load(set_aside=False)
         _warn(cache.warnings)
         known = {k.package for k in cache.entries}
         count = cache.remove_package(request.package)
-        cache.remove_plans(request.package)
+        forget_plans_of(request.directory, request.package)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise GostaticError(f"cannot clear the cache in {request.directory}: {reason}") from None

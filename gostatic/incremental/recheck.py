@@ -2,9 +2,8 @@
 
 When an earlier run proved a command's binary static (gostatic.elf, with pyelftools) and go
 relinks it after a source change, the fast path asks one question of the new binary: is it
-still static, with no hazard signature? Importing pyelftools costs ~42 ms of CPU, measured
-(its construct package imports pdb, inspect and ast), and on a 2-core machine that CPU is
-taken from the go link it overlaps: with it a rebuild took 1.2-1.4x plain `go build`.
+still static, with no hazard signature? Importing pyelftools would take the CPU of the go
+link it overlaps on a small machine (docs/performance.md gives the figures).
 
 So this module reads only what decides the answer, with struct: the ELF header, the program
 headers, the tags of the dynamic segment and the bounds of the section headers; and it
@@ -12,9 +11,9 @@ searches the read-only segments for every hazard signature (gostatic.elfscan), w
 cgo setting the binary was built with.
 
 It can only be stricter than gostatic.elf: it says yes only for a well-formed ELF program
-that gostatic.elf reads as static with no hazard (tests/test_recheck.py holds it to that on
-the binaries the tests build and on fuzzed files). Anything else, unusual but valid
-included, is a no, and the full path reads the binary with pyelftools.
+that gostatic.elf reads as static with no hazard (tests/test_elf.py holds it to that on the
+binaries the tests build, tests/test_elf_fuzz.py on fuzzed files). Anything else, unusual
+but valid included, is a no, and the full path reads the binary with pyelftools.
 """
 
 from __future__ import annotations
@@ -55,10 +54,10 @@ def still_static(path: str) -> bool:
 
 
 def _static(mm: mmap.mmap, size: int) -> bool:
-    if mm[:4] != b"\x7fELF" or mm[4] not in _LAYOUTS or mm[5] not in (1, 2) or mm[6] != 1:
+    layouts = _layouts(mm)
+    if layouts is None:
         return False
-    order = "<" if mm[5] == 1 else ">"
-    header, phdr, shdr, dyn = (struct.Struct(order + f) for f in _LAYOUTS[mm[4]])
+    header, phdr, shdr, dyn = layouts
     fields = header.unpack_from(mm, 0)
     e_type, e_phoff, e_shoff = fields[1], fields[5], fields[6]
     phentsize, phnum, shentsize, shnum, shstrndx = fields[9:14]
@@ -68,18 +67,36 @@ def _static(mm: mmap.mmap, size: int) -> bool:
         return False
     if not _sections_in_bounds(mm, size, shdr, e_shoff, shentsize, shnum, shstrndx):
         return False
+    readonly = _readonly_if_static(mm, size, phdr, dyn, e_phoff, phnum)
+    return readonly is not None and not signatures_found(mm, merged_spans(readonly), ALL_CARRIERS)
+
+
+def _layouts(mm: mmap.mmap) -> tuple[struct.Struct, ...] | None:
+    """The header, program header, section header and dynamic entry layouts of an ELF
+    file of a class and byte order this module reads; None for anything else."""
+    if mm[:4] != b"\x7fELF" or mm[4] not in _LAYOUTS or mm[5] not in (1, 2) or mm[6] != 1:
+        return None
+    order = "<" if mm[5] == 1 else ">"
+    return tuple(struct.Struct(order + f) for f in _LAYOUTS[mm[4]])
+
+
+def _readonly_if_static(
+    mm: mmap.mmap, size: int, phdr: struct.Struct, dyn: struct.Struct, phoff: int, phnum: int
+) -> list[tuple[int, int]] | None:
+    """The spans of the read-only PT_LOAD segments; None when a program header asks for an
+    interpreter or a library, or describes a segment beyond the file."""
     readonly: list[tuple[int, int]] = []
     for i in range(phnum):
-        p_type, p_flags, p_offset, p_filesz = _segment(phdr, mm, e_phoff + i * phdr.size)
+        p_type, p_flags, p_offset, p_filesz = _segment(phdr, mm, phoff + i * phdr.size)
         if p_filesz and p_offset + p_filesz > size:
-            return False
+            return None
         if p_type == _PT_INTERP:
-            return False
+            return None
         if p_type == _PT_DYNAMIC and _needs_libraries(mm, dyn, p_offset, p_filesz):
-            return False
+            return None
         if p_type == PT_LOAD and p_filesz and not p_flags & PF_W:
             readonly.append((p_offset, p_offset + p_filesz))
-    return not signatures_found(mm, merged_spans(readonly), ALL_CARRIERS)
+    return readonly
 
 
 def _segment(phdr: struct.Struct, mm: mmap.mmap, at: int) -> tuple[int, int, int, int]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from gostatic import statefile
+from gostatic.incremental import codec
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -30,19 +30,6 @@ def file_id(path: StrPath) -> FileId | None:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def file_id_fields(found: FileId | None) -> list[str]:
-    """A file identity as three state-file fields; three empty ones for no file."""
-    return [str(x) for x in found] if found is not None else ["", "", ""]
-
-
-def file_id_from_fields(fields: list[str]) -> FileId | None:
-    """The inverse of :func:`file_id_fields`; ValueError if the fields are neither."""
-    if fields == ["", "", ""]:
-        return None
-    first, second, third = (int(x) for x in fields)
-    return (first, second, third)
 
 
 # go puts its build ID in an ELF note (name "Go", type 4) within the first 32 KiB, and
@@ -80,13 +67,18 @@ class Stamp(Record):
     hazards: tuple[tuple[str, str], ...]
 
 
-_STAMP_KIND = "gostatic-stamp-1"
+# The stamp file's kind and fields. The stage key is there because two keys may share a
+# directory name; each hazard is a kind and a detail, side by side.
+STAMP_KIND = "gostatic-stamp-2"
+STAMP_FIELDS = frozenset(
+    {"stage_key", "strategy", "build_id", "output", "hazard_kind", "hazard_detail"}
+)
 _STAMPS = "stamps"  # beside the strategy directories; no strategy has that name
 
 
 class Stage:
     """Where one package's binary is built for one output: the stage directory of that
-    output, or of a whole multi-package command line (gostatic.fastgroup builds all its
+    output, or of a whole multi-package command line (the fast path builds all its
     packages with one `go build -o DIR/`), holding one binary per strategy tried and a
     stamp per package.
     """
@@ -94,7 +86,7 @@ class Stage:
     def __init__(self, root: StrPath, key: str, name: str) -> None:
         self.key = key
         self.name = name  # the binary's file name: go's own for the package
-        self.dir = os.path.join(root, statefile.digest(key))
+        self.dir = os.path.join(root, codec.digest(key))
         self._stamp = os.path.join(self.dir, _STAMPS, name)
 
     def binary(self, strategy: str) -> str:
@@ -109,30 +101,34 @@ class Stage:
         return found[2] if found is not None else None
 
     def read_stamp(self) -> Stamp | None:
-        """The stamp, or None if missing or not of the expected shape (it is untrusted).
-
-        Fields: the stage key (two keys may share a directory name), strategy, build ID,
-        the output's identity (three integers, or three empty fields), then hazard kind and
-        detail pairs.
-        """
-        fields = statefile.read(_STAMP_KIND, self._stamp)
-        if fields is None or len(fields) < 6 or len(fields) % 2 or fields[0] != self.key:
+        """The stamp, or None if missing or not of the expected shape (it is untrusted)."""
+        fields = codec.read(STAMP_KIND, self._stamp, STAMP_FIELDS)
+        if fields is None:
             return None
-        _, strategy, build_id, *identity = fields[:6]
         try:
-            output = file_id_from_fields(identity)
+            if fields.one("stage_key") != self.key:
+                return None
+            return Stamp(
+                strategy=fields.one("strategy"),
+                build_id=fields.one("build_id"),
+                output=fields.identity("output"),
+                hazards=tuple((k, d) for k, d in fields.rows("hazard_kind", "hazard_detail")),
+            )
         except ValueError:
             return None
-        hazards = tuple(zip(fields[6::2], fields[7::2], strict=True))
-        return Stamp(strategy, build_id, output, hazards)
 
     def write_stamp(self, stamp: Stamp) -> None:
-        identity = file_id_fields(stamp.output)
-        hazards = [text for pair in stamp.hazards for text in pair]
-        fields = [self.key, stamp.strategy, stamp.build_id, *identity, *hazards]
+        fields = [
+            ("stage_key", self.key),
+            ("strategy", stamp.strategy),
+            ("build_id", stamp.build_id),
+            ("output", codec.identity_value(stamp.output)),
+        ]
+        for kind, detail in stamp.hazards:
+            fields += (("hazard_kind", kind), ("hazard_detail", detail))
         from gostatic.atomic import write_atomic
 
-        write_atomic(self._stamp, statefile.encode(_STAMP_KIND, fields))
+        write_atomic(self._stamp, codec.encode(STAMP_KIND, fields))
 
     def settle(self, stage_bin: StrPath, output: StrPath | None, stamp: Stamp) -> None:
         """Install a proved-static stage binary at ``output`` (if any), then stamp both, so

@@ -1,0 +1,284 @@
+"""Plans: what the full path learned about a command line that it settled, so that the
+next identical command line can take the fast path (gostatic.incremental.fast).
+
+A plan is keyed by the command line, the directory, the environment, go's env file and
+gostatic's options, and names the packages the command line builds: what go list said it
+names (import path, package name and directory of each package) and, for each main
+package, its binary's name in the stage and its output. A command line that names one
+package has a plan of one. One that can name several (`./...`, `./cmd/a ./cmd/b`) may
+match other packages tomorrow without changing, so the fast path checks its plan against
+go list on every run; a single package cannot, and its plan is taken as it is.
+
+A plan is only a shortcut to facts that the stamps' build IDs then confirm; it is
+untrusted like every file in the cache: a file of the wrong shape is no plan, and what a
+plan says becomes part of go's arguments only after :func:`trustworthy` held it to the
+command line and the environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gostatic.goflags import output_for
+from gostatic.incremental import codec
+from gostatic.incremental.stage import file_id
+from gostatic.paths import PLANS_DIR
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from gostatic.goflags import GoBuildArgs
+    from gostatic.incremental.stage import FileId
+    from gostatic.results import BuildRequest
+
+# Single arguments that name many packages.
+_META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
+# Flags under which go does not (only) build: the full path handles them.
+_NOT_FAST = frozenset({"n", "a", "json"})
+
+# The plan file's kind and fields: the key's material (each part a value of its own), the
+# plan's settings, then go list's packages and the main packages' binaries, each as
+# columns side by side.
+PLAN_KIND = "gostatic-plan-2"
+_LISTED = ("listed_import_path", "listed_name", "listed_dir")
+_MEMBERS = ("member_package", "member_name", "member_output")
+PLAN_FIELDS = frozenset(
+    {"material", "goflags", "project", "project_id", "list_with_cgo", "stage_key"}
+    | {*_LISTED, *_MEMBERS}
+)
+
+
+def names_several_packages(packages: Sequence[str]) -> bool:
+    """Whether a command line's package arguments can name more than one package: several
+    arguments, or a pattern (.go files name one package between them). The fast path
+    checks such a command line's plan against go list on every run."""
+    if any(p.endswith(".go") for p in packages):
+        return False
+    return len(packages) > 1 or any("..." in p or p in _META_PATTERNS for p in packages)
+
+
+class PlanKey(Record):
+    """Everything a plan is valid for, and the file it lives in."""
+
+    path: str
+    material: tuple[str, ...]
+
+
+def _env_facts(env: Mapping[str, str]) -> list[str]:
+    """The environment that can change what go builds or which go runs, as NAME=VALUE."""
+    keep = ("GO", "CGO_", "GOSTATIC_")
+    named = {"CC", "CXX", "PATH", "HOME", "XDG_CONFIG_HOME", "PKG_CONFIG_PATH"}
+    return sorted(f"{k}={v}" for k, v in env.items() if k.startswith(keep) or k in named)
+
+
+def _go_env_file(env: Mapping[str, str]) -> str:
+    """Where `go env -w` writes (GOFLAGS there changes the build without touching env)."""
+    explicit = env.get("GOENV")
+    if explicit:
+        return explicit
+    config = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
+    return os.path.join(config, "go", "env")
+
+
+def _plan_key(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: str, options_key: str, cache_root: str
+) -> PlanKey | None:
+    """The key of this command line's plan; None when it may not take the fast path."""
+    if any(f.name in _NOT_FAST for f in args.flags):
+        return None
+    # Each part is counted, so that no two command lines give the same fields.
+    material = (
+        cwd,
+        options_key,
+        str(file_id(_go_env_file(env))),
+        str(len(args.packages)),
+        *args.packages,
+        str(len(args.flags)),
+        *(f.render() for f in args.flags),
+        *_env_facts(env),
+    )
+    name = codec.digest("\0".join(material))
+    return PlanKey(os.path.join(cache_root, PLANS_DIR, name), material)
+
+
+def request_plan_key(request: BuildRequest, cache_root: str) -> PlanKey | None:
+    """The key of the request's plan; None when it may neither take nor make one."""
+    options = request.options
+    if options.no_cache or options.pin:
+        return None
+    options_key = f"strategy={options.strategy} strict={options.strict}"
+    return _plan_key(request.go_args, request.env, request.cwd, options_key, cache_root)
+
+
+class Listed(Record):
+    """A package as go list names it."""
+
+    import_path: str
+    name: str
+    dir: str
+
+
+class Member(Record):
+    """A main package of the command line: its binary's name in the stage and its output."""
+
+    package: str
+    name: str
+    output: str | None
+
+
+class Plan(Record):
+    """What the full path learned about a command line."""
+
+    goflags: str
+    project: tuple[str, FileId | None]  # gostatic.toml and its identity: a new pin voids the plan
+    list_with_cgo: bool  # listed with CGO_ENABLED=1, as gostatic.build lists when go turns cgo off
+    stage_key: str
+    listed: tuple[Listed, ...]
+    members: tuple[Member, ...]
+
+
+def project_identity(project_file: str | os.PathLike[str]) -> tuple[str, FileId | None]:
+    return (os.fspath(project_file), file_id(project_file))
+
+
+def write_plan(key: PlanKey, plan: Plan) -> None:
+    """Record the plan unless it is already there (an up-to-date build writes nothing)."""
+    if read_plan(key) == plan:
+        return
+    from gostatic.atomic import write_atomic
+
+    project, found = plan.project
+    fields = [
+        *(("material", part) for part in key.material),
+        ("goflags", plan.goflags),
+        ("project", project),
+        ("project_id", codec.identity_value(found)),
+        ("list_with_cgo", codec.flag_value(plan.list_with_cgo)),
+        ("stage_key", plan.stage_key),
+    ]
+    for listed in plan.listed:
+        fields += zip(_LISTED, listed, strict=True)
+    for member in plan.members:
+        row = (member.package, member.name, member.output or "")
+        fields += zip(_MEMBERS, row, strict=True)
+    try:
+        os.makedirs(os.path.dirname(key.path), exist_ok=True)
+        write_atomic(key.path, codec.encode(PLAN_KIND, fields))
+    except OSError:
+        pass  # a plan only saves time; the cache's own warnings cover an unwritable dir
+
+
+def read_plan(key: PlanKey) -> Plan | None:
+    """The plan for ``key``, or None if there is none of the expected shape."""
+    read = _read(key.path)
+    if read is None or read[0] != key.material:
+        return None
+    return read[1]
+
+
+def planned_packages(path: str) -> tuple[str, ...]:
+    """The main packages the plan at ``path`` builds, whatever command line it is for; ()
+    if the file is not a plan."""
+    read = _read(path)
+    return tuple(m.package for m in read[1].members) if read is not None else ()
+
+
+def _read(path: str) -> tuple[tuple[str, ...], Plan] | None:
+    """The key material and the plan in the file at ``path``; None if it is not a plan."""
+    fields = codec.read(PLAN_KIND, path, PLAN_FIELDS)
+    if fields is None:
+        return None
+    try:
+        listed = tuple(Listed(*row) for row in fields.rows(*_LISTED))
+        members = tuple(
+            Member(package, name, output or None)
+            for package, name, output in fields.rows(*_MEMBERS)
+        )
+        plan = Plan(
+            goflags=fields.one("goflags"),
+            project=(fields.one("project"), fields.identity("project_id")),
+            list_with_cgo=fields.flag("list_with_cgo"),
+            stage_key=fields.one("stage_key"),
+            listed=listed,
+            members=members,
+        )
+    except ValueError:
+        return None
+    return tuple(fields.many("material")), plan
+
+
+def trustworthy(plan: Plan, request: BuildRequest) -> bool:
+    """Whether the plan's facts agree with each other, the command line and the
+    environment, as far as can be checked without go.
+
+    What the plan says becomes part of go's arguments (GOFLAGS merged into -ldflags, the
+    stage path, the packages of a command line that names several) and the paths gostatic
+    writes to. So the packages it builds must be the main packages it lists (which go
+    list then holds to the command line's own expansion; a single package's command line
+    builds its own argument, and its plan must name exactly one); each binary must have a
+    name of its own in the stage and the output go would write; GOFLAGS and the project
+    file must be what they were.
+    """
+    several = names_several_packages(request.go_args.packages)
+    if not several and (len(plan.members) != 1 or len(plan.listed) != 1):
+        return False
+    if not _members_are_the_mains(plan) or not _outputs_are_gos(plan, request):
+        return False
+    return _settings_unchanged(plan.goflags, plan.project, request.env)
+
+
+def _members_are_the_mains(plan: Plan) -> bool:
+    """Whether the plan builds each main package it lists, once, into a file of its own."""
+    mains = {p.import_path for p in plan.listed if p.name == "main"}
+    names = [m.name for m in plan.members]
+    if len(set(names)) != len(names) or not all(_is_file_name(n) for n in names):
+        return False
+    return {m.package for m in plan.members} == mains and len(mains) == len(plan.members)
+
+
+def _outputs_are_gos(plan: Plan, request: BuildRequest) -> bool:
+    """Whether each binary's output is where go build would write it."""
+    args = request.go_args
+    base = os.path.join(request.cwd, args.workdir or ".")
+    several = len(plan.members) > 1
+    for member in plan.members:
+        # Several main packages and no -o: go builds them and writes nothing.
+        expected = (
+            None if several and args.output is None else output_for(args.output, member.name, base)
+        )
+        if member.output != expected:
+            return False
+    return True
+
+
+def _is_file_name(name: str) -> bool:
+    """Whether ``name`` names a file in a directory, and nothing else."""
+    return bool(name) and name not in (".", "..") and os.path.basename(name) == name
+
+
+def _settings_unchanged(
+    goflags: str, project: tuple[str, FileId | None], env: Mapping[str, str]
+) -> bool:
+    """Whether GOFLAGS and the project file are what a plan recorded."""
+    if goflags != _effective_goflags(env):
+        return False
+    path, identity = project
+    return file_id(path) == identity
+
+
+def _effective_goflags(env: Mapping[str, str]) -> str | None:
+    """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
+    file cannot be read (then the plan cannot be checked)."""
+    if env.get("GOFLAGS"):
+        return env["GOFLAGS"]
+    try:
+        with open(_go_env_file(env), encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    values = [line[len("GOFLAGS=") :] for line in lines if line.startswith("GOFLAGS=")]
+    return values[-1] if values else ""
