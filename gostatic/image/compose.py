@@ -29,7 +29,9 @@ class Composed(Record):
     trees: tuple[Tree, ...]  # in the same order
 
 
-class _Planned(Record):
+class Planned(Record):
+    """A binary with its platform and tree, checked; nothing written yet."""
+
     binary: PlatformBinary
     platform: Platform
     tree: Tree
@@ -48,20 +50,20 @@ def config_user(text: str) -> str:
     return ":".join(str(int(i)) for i in ids)
 
 
-def plan(binaries: Sequence[PlatformBinary], options: ImageOptions) -> tuple[_Planned, ...]:
+def plan(binaries: Sequence[PlatformBinary], options: ImageOptions) -> tuple[Planned, ...]:
     """Every platform's tree, checked, before any blob is written."""
     if not binaries:
         raise UsageError("an image needs at least one binary")
-    planned: list[_Planned] = []
+    planned: list[Planned] = []
     for binary in binaries:
         platform = binary_platform(binary.binary)
         if any(p.platform == platform for p in planned):
             raise UsageError(f"two binaries for {platform}: an image index holds one per platform")
-        planned.append(_Planned(binary, platform, image_tree(binary, options)))
+        planned.append(Planned(binary, platform, image_tree(binary, options)))
     return tuple(planned)
 
 
-def compose(planned: Sequence[_Planned], options: ImageOptions, store: BlobStore) -> Composed:
+def compose(planned: Sequence[Planned], options: ImageOptions, store: BlobStore) -> Composed:
     user = config_user(options.user)
     epoch = image_epoch(options.environ)
     manifests = [(_manifest(item, user, epoch, options, store), item.platform) for item in planned]
@@ -74,7 +76,7 @@ def compose(planned: Sequence[_Planned], options: ImageOptions, store: BlobStore
 
 
 def _manifest(
-    item: _Planned, user: str, epoch: int, options: ImageOptions, store: BlobStore
+    item: Planned, user: str, epoch: int, options: ImageOptions, store: BlobStore
 ) -> Descriptor:
     layer = write_layer(item.tree.entries, epoch, store)
     config = config_document(

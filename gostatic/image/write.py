@@ -14,10 +14,10 @@ import shutil
 import tempfile
 
 from gostatic.atomic import put_in_place
-from gostatic.errors import UsageError
+from gostatic.errors import GostaticError, UsageError
 from gostatic.image.archive import write_oci_archive
 from gostatic.image.blobs import INDEX, BlobStore
-from gostatic.image.compose import Composed, compose, config_user, plan
+from gostatic.image.compose import Composed, Planned, compose, config_user, plan
 from gostatic.image.destination import Destination, parse_destination
 from gostatic.image.epoch import image_epoch
 from gostatic.image.layout import check_layout_target, name_image
@@ -64,6 +64,17 @@ def write_image(
     config_user(options.user)
     image_epoch(options.environ)
     planned = plan(platforms, options)
+    try:
+        return _write(planned, destination, options)
+    except OSError as exc:
+        # A full disk, a read-only directory, a file that went away since it was checked.
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise GostaticError(f"--output {destination.text}: {exc.strerror or exc}{where}") from None
+
+
+def _write(
+    planned: Sequence[Planned], destination: Destination, options: ImageOptions
+) -> ImageResult:
     if destination.transport == "oci":
         composed = compose(planned, options, BlobStore(destination.path))
         name_image(destination.path, composed.top, destination.reference)
