@@ -198,6 +198,14 @@ def test_an_oci_layout_holds_several_tags(probe: Path, tmp_path: Path) -> None:
     assert skopeo_json("inspect", f"oci:{layout}:b")["Digest"] == second.digest
 
 
+def test_rootfs_is_a_new_or_empty_directory(probe: Path, tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    write_image(with_needs(probe, ()), f"rootfs:{tmp_path / 'root'}", options())
+    with pytest.raises(UsageError, match="not empty"):
+        write_image(with_needs(probe, ()), f"rootfs:{tmp_path / 'root'}", options())
+    assert sorted(os.listdir(tmp_path)) == ["root"], "nothing left beside it"
+
+
 def test_a_directory_that_is_not_a_layout_is_not_written_into(probe: Path, tmp_path: Path) -> None:
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
@@ -226,11 +234,17 @@ def test_podman_loads_the_docker_archive_and_runs_it_as_nonroot(
 ) -> None:
     archive = tmp_path / "probe.tar"
     write_image(with_needs(probe), f"docker-archive:{archive}:localhost/probe:v1", options())
+    write_image(with_needs(probe), f"oci:{tmp_path / 'layout'}", options())
+    config = skopeo_json("inspect", "--raw", f"oci:{tmp_path / 'layout'}")["config"]
+    assert isinstance(config, dict)
     with podman_store(tmp_path) as podman:
         loaded = podman("load", "--input", str(archive))
         assert loaded.returncode == 0, loaded.stderr
-        user = podman("image", "inspect", "--format", "{{.Config.User}}", "localhost/probe:v1")
-        assert user.stdout.strip() == NONROOT
+        shown = podman(
+            "image", "inspect", "--format", "{{.Config.User}} {{.Id}}", "localhost/probe:v1"
+        )
+        # The same config as the OCI image's: the image ID is its digest.
+        assert shown.stdout.split() == [NONROOT, config["digest"].removeprefix("sha256:")]
         run = podman("run", "--rm", "--runtime", "runc", "--network", "none", "localhost/probe:v1")
     assert run.returncode == 0, run.stdout + run.stderr
     assert probe_verdicts(run) == dict.fromkeys(ALL_NEEDS, True)

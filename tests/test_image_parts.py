@@ -4,6 +4,7 @@ labels from build info, the files each need puts in the image, and clashes in a 
 from __future__ import annotations
 
 import os
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 
 from gostatic.errors import GostaticError, UsageError
 from gostatic.image import (
+    DEFAULT_ENTRYPOINT,
+    DEFAULT_USER,
     ImageOptions,
     PlatformBinary,
     config_user,
@@ -22,6 +25,7 @@ from gostatic.image.epoch import image_epoch, rfc3339
 from gostatic.image.labels import labels_from_build_info
 from gostatic.image.needfiles import CA_BUNDLE, need_entries
 from gostatic.image.tree import image_tree
+from tests.support import REPO_ROOT
 
 # --- --output DEST ---------------------------------------------------------------------------
 
@@ -306,3 +310,24 @@ def test_an_addition_of_a_special_file_is_refused(tmp_path: Path) -> None:
 def test_an_unknown_need_is_an_error_not_a_silent_gap(tmp_path: Path) -> None:
     with pytest.raises(GostaticError, match="no image files are known for the run-time need"):
         _tree_of(tmp_path, ("gpu",))
+
+
+# --- the Dockerfile template ---------------------------------------------------------------
+
+
+def test_the_dockerfile_gives_the_rootfs_the_config_gostatic_images_have() -> None:
+    """A directory carries no config: the Dockerfile states the user and entrypoint, and
+    they must be what `gostatic image` writes into its own images."""
+    text = (REPO_ROOT / "templates" / "Dockerfile.scratch").read_text()
+    final = text.rsplit("FROM scratch", 1)[1]
+    assert f"\nUSER {DEFAULT_USER}\n" in final
+    assert f'\nENTRYPOINT ["{DEFAULT_ENTRYPOINT}"]\n' in final
+
+
+def test_the_dockerfile_pins_this_gostatic() -> None:
+    version = re.search(
+        r'^version = "([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text(), re.MULTILINE
+    )
+    assert version
+    text = (REPO_ROOT / "templates" / "Dockerfile.scratch").read_text()
+    assert f"\nARG GOSTATIC=gostatic=={version.group(1)}\n" in text
