@@ -496,3 +496,24 @@ def test_a_failed_oci_archive_leaves_the_old_one(
     monkeypatch.setattr(archive, "_add", real_add)
     write_image(with_needs(probe), f"oci-archive:{tmp_path / 'o.tar'}", options())
     assert (tmp_path / "o.tar").read_bytes()[:5] == b"blobs"
+
+
+def test_a_failed_oci_write_leaves_no_half_image(
+    probe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gostatic.image import compose
+
+    layout = tmp_path / "layout"
+    write_image(with_needs(probe), f"oci:{layout}:a", options())
+    index = (layout / "index.json").read_bytes()
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(compose, "write_layer", full_disk)
+    with pytest.raises(GostaticError, match="No space left on device"):
+        write_image(with_needs(probe, ()), f"oci:{layout}:b", options())
+    assert (layout / "index.json").read_bytes() == index, "the layout still names only :a"
+    with pytest.raises(GostaticError, match="No space left on device"):
+        write_image(with_needs(probe), f"oci:{tmp_path / 'new'}", options())
+    assert not (tmp_path / "new").exists(), "a layout this write created is removed"

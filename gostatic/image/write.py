@@ -76,9 +76,7 @@ def _write(
     planned: Sequence[Planned], destination: Destination, options: ImageOptions
 ) -> ImageResult:
     if destination.transport == "oci":
-        composed = compose(planned, options, BlobStore(destination.path))
-        name_image(destination.path, composed.top, destination.reference)
-        return ImageResult(destination.text, composed.top.digest, composed.platforms)
+        return _write_layout(planned, destination, options)
     staging = tempfile.mkdtemp(prefix="gostatic-image-")
     try:
         layout = os.path.join(staging, "layout")
@@ -87,6 +85,22 @@ def _write(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ImageResult(destination.text, digest, composed.platforms)
+
+
+def _write_layout(
+    planned: Sequence[Planned], destination: Destination, options: ImageOptions
+) -> ImageResult:
+    """Blobs first, then the index that names them; a layout this call created is
+    removed again if the write fails, so a failure leaves no half image behind."""
+    created = not os.path.lexists(destination.path)
+    try:
+        composed = compose(planned, options, BlobStore(destination.path))
+        name_image(destination.path, composed.top, destination.reference)
+    except BaseException:
+        if created:
+            shutil.rmtree(destination.path, ignore_errors=True)
+        raise
+    return ImageResult(destination.text, composed.top.digest, composed.platforms)
 
 
 def _deliver(
