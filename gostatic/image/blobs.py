@@ -73,7 +73,7 @@ class BlobWriter:
         self._size += len(data)
         return self._file.write(data)
 
-    def flush(self) -> None:
+    def flush(self) -> None:  # gzip's writer protocol asks for it
         self._file.flush()
 
     def __enter__(self) -> BlobWriter:

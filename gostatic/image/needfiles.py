@@ -38,6 +38,16 @@ NSSWITCH = "hosts: files dns\n"
 _PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
 
 
+# How each need's files are named in a result: the zone files as their directory.
+LISTED: dict[str, tuple[str, ...]] = {
+    "ca-certificates": (CA_BUNDLE,),
+    "zoneinfo": (ZONEINFO + "/",),
+    "users": ("/etc/group", "/etc/passwd"),
+    "hosts": ("/etc/hosts", "/etc/nsswitch.conf"),
+    "tmp": ("/tmp/",),
+}
+
+
 def need_entries(need: str, ca_bundle: str | None) -> tuple[Entry, ...]:
     """The files that meet ``need``."""
     if need == "ca-certificates":
@@ -54,20 +64,6 @@ def need_entries(need: str, ca_bundle: str | None) -> tuple[Entry, ...]:
     if need == "tmp":
         return (directory("/tmp", TMP_MODE),)
     raise GostaticError(f"no image files are known for the run-time need {need!r}")
-
-
-# How each need's files are named in a result: the zone files as their directory.
-LISTED: dict[str, tuple[str, ...]] = {
-    "ca-certificates": (CA_BUNDLE,),
-    "zoneinfo": (ZONEINFO + "/",),
-    "users": ("/etc/group", "/etc/passwd"),
-    "hosts": ("/etc/hosts", "/etc/nsswitch.conf"),
-    "tmp": ("/tmp/",),
-}
-
-
-def _text(path: str, text: str) -> Entry:
-    return generated(path, text.encode())
 
 
 def _ca_bundle(given: str | None) -> Entry:
