@@ -107,10 +107,11 @@ class MatrixRequest:
     cwd: Path
 
 
-ProgressFn = Callable[[Cell], None]
+# Called after each cell with the cell, the number of cells done and the number in all.
+ProgressFn = Callable[[Cell, int, int], None]
 
 
-def _no_progress(cell: Cell) -> None:
+def _no_progress(cell: Cell, done: int, total: int) -> None:
     pass
 
 
@@ -122,14 +123,15 @@ def run_matrix(request: MatrixRequest, progress: ProgressFn = _no_progress) -> M
         raise UsageError(non_elf_message(goenv.goos))
     targets = _targets(request, goenv)
     cells: list[Cell] = []
+    total = len(request.modes) * len(targets)
     # Always removed, Ctrl-C included: the binaries are evidence, not products.
     with tempfile.TemporaryDirectory(prefix="gostatic-matrix-") as tmp:
         for index, mode in enumerate(request.modes):
             for target in targets:
                 output = Path(tmp) / str(index) / (target.short + goenv.goexe)
                 cell = _build_cell(request, goenv, mode, target, output)
-                progress(cell)
                 cells.append(cell)
+                progress(cell, len(cells), total)
     return MatrixReport(
         tuple(m.name for m in request.modes), tuple(t.package for t in targets), tuple(cells)
     )
