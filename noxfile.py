@@ -1,7 +1,16 @@
-"""Developer sessions. `nox` runs the default ones (tests, lint, install); the rest by name."""
+"""Developer sessions. `nox` runs the default ones (tests, lint, install); `nox -s slow` runs
+the zig and network tests, which CI runs as well (.ci/run); the rest by name.
+
+tests, slow, lint and docs install the same package and the same groups, so they share one
+virtual environment, .nox/dev, which the `dev` session makes and each of them requires: one
+copy of every dependency instead of one per session. Only `install` keeps a fresh one of
+its own, since what it tests is a wheel installed into a clean environment, and `bench`,
+which times start-up and so wants nothing installed beyond gostatic.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -12,33 +21,69 @@ nox.options.reuse_existing_virtualenvs = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 ROOT = Path(__file__).parent
+DEV = "dev"
+# The tests that need a download beyond the test group (zig: ~100 s per target the first
+# time) or the network: `nox -s slow` runs them, the default `nox` everything else.
+SLOW_TESTS = "zig or network"
 
 
-@nox.session(tags=["test"])
+@nox.session(name=DEV, default=False)
+def dev(session: nox.Session) -> None:
+    """The shared environment: gostatic with the test, docs and lint groups."""
+    session.install(".", *nox.project.dependency_groups(PYPROJECT, "test", "docs", "lint"))
+
+
+def _dev_bin(session: nox.Session) -> Path:
+    """The bin directory of the `dev` session's environment, which sits beside this
+    session's own (unused) one."""
+    return session.env_dir.with_name(DEV) / "bin"
+
+
+def _in_dev(session: nox.Session, program: str, *args: str) -> None:
+    """Run a program of the shared environment as an activated one would: its bin first on
+    PATH, so that whatever the program starts by name comes from there too."""
+    bin_dir = _dev_bin(session)
+    env = {
+        "VIRTUAL_ENV": str(bin_dir.parent),
+        "PATH": os.pathsep.join((str(bin_dir), os.environ.get("PATH", ""))),
+    }
+    session.run(str(bin_dir / program), *args, env=env)
+
+
+@nox.session(python=False, requires=[DEV], tags=["test"])
 def tests(session: nox.Session) -> None:
-    """The test suite, real Go builds included (needs go and gcc on PATH).
+    """The test suite, real Go builds included (needs go and gcc on PATH), on every core
+    (pytest-xdist), the zig and network tests aside (`nox -s slow`).
 
     The docs group is installed too, so that the suite also builds the docs strictly.
+    Arguments after `--` go to pytest and win over these (`nox -- -n 0 -k cache`).
     """
-    groups = nox.project.dependency_groups(PYPROJECT, "test", "docs")
-    session.install(".", *groups)
-    session.run("pytest", "-ra", *session.posargs)
+    _in_dev(session, "pytest", "-ra", "-n", "auto", "-m", f"not ({SLOW_TESTS})", *session.posargs)
 
 
-@nox.session(tags=["lint"])
+@nox.session(python=False, requires=[DEV], tags=["test"])
+def slow(session: nox.Session) -> None:
+    """The zig tests (the ziglang package, installed here) and the network tests (real
+    modules through the Go module proxy). Each test module stays on one worker, so that
+    zig builds its musl once and go-sqlite3's C code is compiled once."""
+    _in_dev(session, "python", "-m", "pip", "install", "--quiet",
+            *nox.project.dependency_groups(PYPROJECT, "zig"))  # fmt: skip
+    _in_dev(session, "pytest", "-ra", "-n", "auto", "--dist", "loadfile", "-m", SLOW_TESTS,
+            *session.posargs)  # fmt: skip
+
+
+@nox.session(python=False, requires=[DEV], tags=["lint"])
 def lint(session: nox.Session) -> None:
     """ruff (lint and format) and mypy --strict over the package and this file."""
-    session.install(".", *nox.project.dependency_groups(PYPROJECT, "lint"))
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "--strict", "gostatic", "noxfile.py")
+    _in_dev(session, "ruff", "check", ".")
+    _in_dev(session, "ruff", "format", "--check", ".")
+    _in_dev(session, "mypy", "--strict", "gostatic", "noxfile.py")
 
 
-@nox.session(tags=["docs"])
+@nox.session(python=False, requires=[DEV], tags=["docs"])
 def docs(session: nox.Session) -> None:
     """Build the documentation site into site/, failing on any warning."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "docs"))
-    session.run("mkdocs", "build", "--strict", *session.posargs)
+    _in_dev(session, "mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session(tags=["test"], reuse_venv=False)
@@ -64,9 +109,11 @@ def install(session: nox.Session) -> None:
     [wheel] = dist.glob("gostatic-*.whl")
     session.install(str(wheel), *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run(
-        "pytest", "-ra", "tests/test_install.py", *session.posargs,
+        "pytest", "-ra", "-n", "auto", "tests/test_install.py", *session.posargs,
         env={"GOSTATIC_TEST_INSTALLED": "1"},
     )  # fmt: skip
+    # The source copy and the wheel are only needed during the run.
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 @nox.session(tags=["bench"])

@@ -27,6 +27,10 @@ from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
 FORMAT_VERSION = 1
+# About 19,000 entries, far more than builds record in practice. Past it the file is set
+# aside like a corrupt one: tomllib needs about 0.2-0.8 s and 9 MB of memory per MiB, and
+# a file of hundreds of MB would stall (or kill) every build.
+MAX_CACHE_BYTES = 4 << 20
 _MAX_ENTRY_WARNINGS = 3
 
 _HEADER = (
@@ -121,15 +125,18 @@ def _short(value: str, limit: int = 40) -> str:
 
 def parse_cache(data: bytes) -> tuple[dict[CacheKey, CacheEntry], list[str]]:
     """The entries of a cache file and a warning per entry ignored; CorruptCache if the
-    file as a whole cannot be read."""
+    file as a whole cannot be read (too big, not UTF-8, not TOML, not our format)."""
     from gostatic import tomlcompat  # only when there is a file (cost: gostatic.records)
 
+    oversize = tomlcompat.too_big(data, MAX_CACHE_BYTES)
+    if oversize:
+        raise CorruptCache(oversize)
     try:
         doc = tomlcompat.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise CorruptCache("not UTF-8 text") from None
-    except tomlcompat.TOMLDecodeError as exc:
-        raise CorruptCache(f"not valid TOML: {exc}") from None
+    except tomlcompat.TomlError as exc:
+        raise CorruptCache(str(exc)) from None
     if doc.get("version") != FORMAT_VERSION:
         raise CorruptCache(f"not a version {FORMAT_VERSION} strategy cache")
     raw_entries = doc.get("entry", [])
@@ -226,8 +233,11 @@ class StrategyCache:
         self.warnings.extend(problems)
 
     def _read(self) -> bytes | None:
+        """The file's bytes, one past the size limit at most (parse_cache refuses more)."""
+        from gostatic.tomlcompat import read_at_most
+
         try:
-            return self.path.read_bytes()
+            return read_at_most(self.path, MAX_CACHE_BYTES)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:

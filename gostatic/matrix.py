@@ -99,10 +99,11 @@ class MatrixRequest(Record):
     cwd: Path
 
 
-ProgressFn = Callable[[Cell], None]
+# Called after each cell with the cell, the number of cells done and the number in all.
+ProgressFn = Callable[[Cell, int, int], None]
 
 
-def _no_progress(cell: Cell) -> None:
+def _no_progress(cell: Cell, done: int, total: int) -> None:
     pass
 
 
@@ -114,14 +115,15 @@ def run_matrix(request: MatrixRequest, progress: ProgressFn = _no_progress) -> M
         raise UsageError(non_elf_message(goenv.goos))
     programs = _programs(request, goenv)
     cells: list[Cell] = []
+    total = len(request.modes) * len(programs)
     # Always removed, Ctrl-C included: the binaries are evidence, not products.
     with tempfile.TemporaryDirectory(prefix="gostatic-matrix-") as tmp:
         for index, mode in enumerate(request.modes):
             for program in programs:
                 output = Path(tmp) / str(index) / (program.short + goenv.goexe)
                 cell = _build_cell(request, goenv, mode, program, output)
-                progress(cell)
                 cells.append(cell)
+                progress(cell, len(cells), total)
     return MatrixReport(
         tuple(m.name for m in request.modes), tuple(p.package for p in programs), tuple(cells)
     )

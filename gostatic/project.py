@@ -25,6 +25,9 @@ from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strat
 
 PROJECT_FILE = "gostatic.toml"
 _KEYS = ("ladder", "pin")
+# A project file is a ladder and a pin per package: a few KiB. Anything past this is not
+# one, and reading it whole would cost time and memory in proportion (tomllib).
+MAX_PROJECT_BYTES = 1 << 20
 _NEW_FILE_MODE = 0o644  # a file meant to be committed, not a private one
 _NEW_FILE_COMMENT = "gostatic: `ladder` (strategies to try, in order), `pin` (one per package)"
 
@@ -73,12 +76,19 @@ def load_project(start: Path) -> Project:
 
 
 def _read(path: Path) -> str:
+    from gostatic import tomlcompat
+
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+        data = tomlcompat.read_at_most(path, MAX_PROJECT_BYTES)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    oversize = tomlcompat.too_big(data, MAX_PROJECT_BYTES)
+    if oversize:
+        raise UsageError(f"{path}: {oversize}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
 
 
 def parse_project(
@@ -89,8 +99,8 @@ def parse_project(
 
     try:
         doc = tomlcompat.loads(text)
-    except tomlcompat.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from None
+    except tomlcompat.TomlError as exc:
+        raise UsageError(f"{path}: {exc}") from None
     for key in doc:
         if key not in _KEYS:
             raise UsageError(

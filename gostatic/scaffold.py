@@ -12,6 +12,7 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
+from gostatic import __version__
 from gostatic.atomic import write_atomic
 from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
 from gostatic.records import TYPE_CHECKING, Record
@@ -57,11 +58,18 @@ class InitReport(Record):
         return EXIT_FAILED if any(f.action == "failed" for f in self.files) else EXIT_OK
 
 
+# gostatic is not on PyPI: a template that installed "gostatic" by name would install
+# whatever someone registers under that name. The templates install the wheel of the
+# version that wrote them, which this placeholder names.
+VERSION_PLACEHOLDER = b"{{version}}"
+
+
 def template_bytes(name: str) -> bytes:
-    """The shipped template called ``name``, as installed with this gostatic."""
+    """The shipped template called ``name``, as installed with this gostatic, with the
+    placeholder replaced by this gostatic's version."""
     resource = files("gostatic") / "templates" / name
     try:
-        return resource.read_bytes()
+        return resource.read_bytes().replace(VERSION_PLACEHOLDER, __version__.encode())
     except OSError:
         raise GostaticError(
             f"template {name} is missing from this gostatic installation; reinstall gostatic"

@@ -1,5 +1,14 @@
-# gostatic.mk: `go build`, with the binary proved static. Written by `gostatic init`;
-# edit it freely (`gostatic init` keeps an edited copy unless given --force).
+# gostatic.mk: `go build`, with the binary proved static. Written by `gostatic init`
+# (gostatic {{version}}); edit it freely (`gostatic init` keeps an edited copy unless given
+# --force).
+#
+# gostatic is not published on PyPI yet: install gostatic {{version}} from a checkout of it,
+# never by the bare name `gostatic`, which anyone could register:
+#
+#     pip install /path/to/gostatic
+#
+# or build a wheel there once (`pip wheel --no-deps . -w dist/`) and install
+# dist/gostatic-{{version}}-py3-none-any.whl wherever it is needed.
 #
 # In your Makefile:
 #

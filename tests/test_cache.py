@@ -699,14 +699,20 @@ def test_cache_show_path_and_clear(tmp_path: Path, gostatic_env: dict[str, str])
     assert lines[1].split()[:3] == ["example.com/a", "netgo", "linux/amd64"]
 
     run = run_gostatic(["cache", "clear", "example.com/b", *flag], tmp_path, gostatic_env)
-    assert run.returncode == 0 and "did you mean 'example.com/a'?" in run.stdout
+    assert (run.returncode, run.stdout) == (1, "")  # nothing removed: as rm, not success
+    assert run.stderr == (
+        f"gostatic: nothing to clear for example.com/b in {cache_dir / CACHE_FILE}; "
+        "did you mean 'example.com/a'?\n"
+    )
     run = run_gostatic(["cache", "clear", "example.com/a", *flag], tmp_path, gostatic_env)
-    assert run.returncode == 0 and "removed 1 entry" in run.stdout
+    assert (run.returncode, run.stdout) == (0, "removed 1 entry for example.com/a\n")
     assert cached(cache_dir) == {"x/b": "plain"}
 
     run = run_gostatic(["cache", "clear", *flag], tmp_path, gostatic_env)
-    assert run.returncode == 0, run.stderr
+    assert (run.returncode, run.stdout) == (0, f"removed 2 items from {cache_dir}\n")
     assert not (cache_dir / CACHE_FILE).exists() and not (cache_dir / "stage").exists()
+    run = run_gostatic(["cache", "clear", *flag], tmp_path, gostatic_env)
+    assert (run.returncode, run.stdout) == (0, f"nothing to remove in {cache_dir}\n")
     run = run_gostatic(["cache", "show", *flag], tmp_path, gostatic_env)
     assert run.stdout == f"no entries in {cache_dir / CACHE_FILE}\n"
 

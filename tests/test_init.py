@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gostatic import __version__
 from gostatic.errors import UsageError
 from gostatic.scaffold import InitRequest, place_templates
 from tests.support import (
@@ -51,14 +52,14 @@ def test_init_writes_the_templates_byte_for_byte(module: Path) -> None:
         ("Dockerfile.scratch", "wrote"),
     ]
     for name in ("gostatic.mk", "Dockerfile.scratch"):
-        assert (module / name).read_bytes() == (TEMPLATES / name).read_bytes()
+        assert (module / name).read_bytes() == _rendered(name)
     assert not (module / ".github").exists(), "the CI workflow is written only with ci=True"
 
 
 def test_ci_workflow_only_on_request(module: Path) -> None:
     report = place_templates(InitRequest(cwd=module, ci=True))
     workflow = module / ".github" / "workflows" / "gostatic.yml"
-    assert workflow.read_bytes() == (TEMPLATES / "github-actions.yml").read_bytes()
+    assert workflow.read_bytes() == _rendered("github-actions.yml")
     assert report.files[-1].path == workflow
 
 
@@ -101,7 +102,7 @@ def test_edited_file_is_kept_identical_one_unchanged_force_replaces(module: Path
 
     forced = place_templates(InitRequest(cwd=module, force=True))
     assert [f.action for f in forced.files] == ["replaced", "unchanged"]
-    assert mk.read_bytes() == (TEMPLATES / "gostatic.mk").read_bytes()
+    assert mk.read_bytes() == _rendered("gostatic.mk")
 
 
 def test_force_replaces_a_symlink_without_writing_through_it(module: Path, tmp_path: Path) -> None:
@@ -148,7 +149,7 @@ def test_without_hard_links_a_new_file_is_still_written_but_never_overwritten(
 
     monkeypatch.setattr(os, "link", no_links)
     assert [f.action for f in place_templates(InitRequest(cwd=module)).files] == ["wrote", "wrote"]
-    assert (module / "gostatic.mk").read_bytes() == (TEMPLATES / "gostatic.mk").read_bytes()
+    assert (module / "gostatic.mk").read_bytes() == _rendered("gostatic.mk")
 
 
 # --- the command ---------------------------------------------------------------------
@@ -317,6 +318,57 @@ def test_ci_workflow_builds_and_verifies() -> None:
     assert build < verify
 
 
+# --- the version: what init writes names the gostatic that wrote it ------------------
+#
+# gostatic is not on PyPI: a template that installs "gostatic" by name would install whatever
+# someone registers under it. The templates install from a wheel or a checkout and name
+# the version with this placeholder, which gostatic/scaffold.py replaces with __version__.
+
+VERSION_PLACEHOLDER = "{{version}}"
+PINNED = ("gostatic.mk", "github-actions.yml", "Dockerfile.scratch")
+
+
+def _rendered(template: str) -> bytes:
+    """What init must write for ``template``: the placeholder replaced by this version."""
+    data = (TEMPLATES / template).read_bytes()
+    return data.replace(VERSION_PLACEHOLDER.encode(), __version__.encode())
+
+
+@pytest.mark.parametrize("template", PINNED)
+def test_templates_name_their_version_and_never_install_by_name(template: str) -> None:
+    text = (TEMPLATES / template).read_text()
+    assert VERSION_PLACEHOLDER in text
+    # `pip install gostatic`, `pip install "gostatic"`, `pip install gostatic==1`: by name.
+    by_name = re.compile(r"pip install[^\n]*?(?<![\w./-])[\"']?gostatic(?![\w./-])")
+    assert not by_name.search(text), by_name.search(text)
+
+
+def test_the_ci_workflow_installs_the_wheel_of_its_version() -> None:
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load(_rendered("github-actions.yml"))
+    wheel = f"./.github/gostatic-{__version__}-py3-none-any.whl"
+    assert workflow["env"]["GOSTATIC"] == wheel
+    [job] = workflow["jobs"].values()
+    installs = [s["run"] for s in job["steps"] if "pip install" in s.get("run", "")]
+    assert installs == ['pip install "$GOSTATIC"']
+
+
+def test_init_writes_its_own_version_into_each_file(module: Path) -> None:
+    place_templates(InitRequest(cwd=module, ci=True))
+    for template in PINNED:
+        written = (module / WRITTEN[template]).read_bytes()
+        assert VERSION_PLACEHOLDER.encode() not in written
+        assert written == _rendered(template)
+
+
+def test_init_leaves_a_file_it_wrote_unchanged_the_second_time(module: Path) -> None:
+    """Comparing with the rendered template, not the raw one: a second init keeps its own."""
+    place_templates(InitRequest(cwd=module, ci=True))
+    again = place_templates(InitRequest(cwd=module, ci=True))
+    assert {f.action for f in again.files} == {"unchanged"}
+    assert (module / "gostatic.mk").read_bytes() == _rendered("gostatic.mk")
+
+
 # --- packaging: the templates travel with the package --------------------------------
 
 
@@ -343,6 +395,8 @@ def test_the_wheel_contains_the_templates(source_copy: Path, tmp_path: Path) -> 
     built = _pip("wheel", "--no-deps", str(source_copy), "-w", str(tmp_path))
     assert built.returncode == 0, built.stdout + built.stderr
     [wheel] = tmp_path.glob("gostatic-*.whl")
+    # The name the CI template installs until gostatic is on PyPI.
+    assert wheel.name == f"gostatic-{__version__}-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as zf:
         names = set(zf.namelist())
         for template in WRITTEN:
@@ -378,4 +432,4 @@ def test_an_editable_install_reads_the_templates(source_copy: Path, tmp_path: Pa
     assert read.returncode == 0, read.stderr
     where, _, text = read.stdout.partition("\n")
     assert Path(where).is_relative_to(source_copy)
-    assert text == (TEMPLATES / "gostatic.mk").read_text()
+    assert text == _rendered("gostatic.mk").decode()

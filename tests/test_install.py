@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gostatic import __version__
 from tests.support import (
     REPO_ROOT,
     SEED_CGO,
@@ -63,9 +64,10 @@ def test_init_make_and_build_in_a_new_module(tmp_path: Path, user_env: dict[str,
 
     init = _run(["gostatic", "init"], module, user_env)
     assert init.returncode == 0, init.stderr
-    assert (module / "gostatic.mk").read_bytes() == (
-        REPO_ROOT / "templates/gostatic.mk"
-    ).read_bytes()
+    template = (REPO_ROOT / "templates/gostatic.mk").read_bytes()
+    assert (module / "gostatic.mk").read_bytes() == template.replace(
+        b"{{version}}", __version__.encode()
+    )
 
     if shutil.which("make"):
         shutil.copy(REPO_ROOT / "examples" / "make" / "Makefile", module)

@@ -89,7 +89,11 @@ def clear(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Empty the cache: every entry, the stage directory and the fast path's plans, or one
-    package's entries and plans."""
+    package's entries and plans.
+
+    Exit 0 done (an empty cache included); 1 PACKAGE has nothing to clear (with a "did you
+    mean" hint) or the cache could not be changed.
+    """
     request = CacheRequest(_directory(cache_dir), package=package)
     raise typer.Exit(guarded(lambda: _clear(request)))
 
@@ -98,25 +102,27 @@ def _clear(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
     from gostatic.errors import GostaticError
     from gostatic.incremental.forget import forget_everything, forget_plans_of
+    from gostatic.report.cache import cleared_text, package_cleared_text
     from gostatic.spelling import did_you_mean
 
     cache = StrategyCache(request.directory)
     try:
         if request.package is None:
             removed = cache.clear() + forget_everything(request.directory)
-            typer.echo(f"removed {len(removed)} item(s) from {request.directory}")
+            typer.echo(cleared_text(request.directory, len(removed)))
             return 0
         cache.load(set_aside=False)
         _warn(cache.warnings)
         known = {k.package for k in cache.entries}
-        count = cache.remove_package(request.package)
-        forget_plans_of(request.directory, request.package)
+        entries = cache.remove_package(request.package)
+        plans = forget_plans_of(request.directory, request.package)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise GostaticError(f"cannot clear the cache in {request.directory}: {reason}") from None
-    if count:
-        typer.echo(f"removed {count} entry(ies) for {request.package}")
-    else:
+    done = package_cleared_text(request.package, entries, plans)
+    if done is None:
+        # As rm does for a name that is not there: nothing removed is not success.
         hint = did_you_mean(request.package, known)
-        typer.echo(f"no entries for {request.package} in {cache.path}{hint}")
+        raise GostaticError(f"nothing to clear for {request.package} in {cache.path}{hint}")
+    typer.echo(done)
     return 0

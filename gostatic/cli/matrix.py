@@ -53,10 +53,11 @@ def matrix(
 def _matrix(packages: list[str], modes: str | None, json_out: bool) -> int:
     from gostatic.matrix import MatrixRequest, parse_modes, run_matrix
     from gostatic.report import write_json
-    from gostatic.report.matrix import matrix_to_json, write_matrix_text
+    from gostatic.report.matrix import matrix_progress, matrix_to_json, write_matrix_text
 
     request = MatrixRequest(tuple(packages), parse_modes(modes), os.environ, Path.cwd())
-    report = run_matrix(request)
+    with matrix_progress(sys.stderr, wanted=not json_out) as progress:
+        report = run_matrix(request, progress)
     if json_out:
         write_json(matrix_to_json(report), sys.stdout)
     else:

@@ -44,3 +44,25 @@ def write_cache_table(path: Path, entries: Sequence[CacheEntry], out: TextIO) ->
     for row in rows:
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         out.write("\n")
+
+
+def counted(number: int, singular: str, plural: str) -> str:
+    """ "1 entry", "3 entries": the number with the noun that agrees with it."""
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def cleared_text(directory: Path, removed: int) -> str:
+    """What `gostatic cache clear` did to the whole cache."""
+    if not removed:
+        return f"nothing to remove in {directory}"
+    return f"removed {counted(removed, 'item', 'items')} from {directory}"
+
+
+def package_cleared_text(package: str, entries: int, plans: int) -> str | None:
+    """What `gostatic cache clear PACKAGE` removed; None when it removed nothing."""
+    parts = []
+    if entries:
+        parts.append(counted(entries, "entry", "entries"))
+    if plans:
+        parts.append(counted(plans, "plan", "plans"))
+    return f"removed {' and '.join(parts)} for {package}" if parts else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
-from gostatic.matrix import Cell, MatrixReport
+from gostatic.matrix import Cell, MatrixReport, ProgressFn
 from gostatic.report import JSON_VERSION
 
 _COLUMNS = (("Static", "static"), ("Dynamic", "dynamic"), ("Failed", "build-failed"))
@@ -44,3 +46,39 @@ def write_matrix_text(report: MatrixReport, out: TextIO) -> None:
         out.write("\n")
     for cell in failed:
         out.write(f"{cell.mode} {cell.short}: {cell.detail}\n")
+
+
+def _silent(cell: Cell, done: int, total: int) -> None:
+    pass
+
+
+@contextmanager
+def matrix_progress(err: TextIO, wanted: bool) -> Iterator[ProgressFn]:
+    """A progress bar on ``err`` while the matrix builds, where someone is watching: only if
+    ``wanted`` (not with --json) and ``err`` is a terminal. It is cleared when the matrix is
+    done, so the terminal keeps the table alone; a pipe or a log file never sees it."""
+    if not (wanted and err.isatty()):
+        yield _silent
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(file=err)
+    if console.is_dumb_terminal:  # TERM=dumb: no cursor movement to redraw a bar with
+        yield _silent
+        return
+    columns = (
+        TextColumn("matrix"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("", total=None)  # the number of cells is known after go list
+
+        def advance(cell: Cell, done: int, total: int) -> None:
+            last = f"{cell.mode} {cell.short}: {cell.result}"
+            bar.update(task, completed=done, total=total, description=last)
+
+        yield advance
