@@ -27,7 +27,7 @@ def not_loadable(e_type: int, e_phnum: int, elf_class: int) -> str | None:
         name = _TYPE_NAMES.get(e_type, f"type {e_type:#x}")
         return f"not an executable (ELF {name})"
     if e_phnum == 0:
-        return "not runnable: no program headers (e_phnum 0)"
+        return "not runnable: no program headers (e_phnum 0x0)"
     phentsize = 32 if elf_class == 32 else 56
     if e_phnum == PN_XNUM or e_phnum * phentsize > _MAX_PHDR_BYTES:
         return f"not runnable: e_phnum {e_phnum:#x}, more program headers than Linux loads"
