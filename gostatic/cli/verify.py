@@ -23,7 +23,10 @@ def verify(
     ],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="A hazard (NSS, dlopen, plugin, cgo stub) counts as failure.")
+        bool,
+        typer.Option(
+            "--strict", help="A hazard (NSS, dlopen, plugin, cgo stub) counts as failure."
+        ),
     ] = False,
 ) -> None:
     """Tell whether each file is static, static-pie or dynamic, by reading its ELF headers,
