@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from collections.abc import Collection
     from typing import Protocol
 
+    from gostatic.elflayout import Data
+
     class Buffer(Protocol):
         def rfind(self, sub: bytes, start: int, end: int, /) -> int: ...
         def __getitem__(self, index: slice, /) -> bytes: ...
@@ -177,3 +179,14 @@ def _holds(data: Buffer, needle: bytes, start: int, end: int) -> bool:
             return True
         at = data.rfind(key, start, at + len(key) - 1)  # the hits that start before ``at``
     return False
+
+
+def calls_dlopen_from_c(data: Data) -> bool:
+    """Whether C code in the static binary ``data`` (a whole file) calls dlopen, as
+    gostatic.cdlopen finds it through the symbol table: for the fast path's re-check,
+    which must say no wherever the full reading reports a hazard."""
+    from gostatic.cdlopen import dlopen_callers  # only where a relinked binary is re-checked
+    from gostatic.elflayout import read_layout
+
+    layout = read_layout(data)
+    return layout is None or bool(dlopen_callers(data, layout))

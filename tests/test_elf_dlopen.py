@@ -167,3 +167,16 @@ def test_purego_is_a_dlopen_hazard(purego_src: Path, tmp_path: Path, strip: bool
     details = dlopen_details(binary)
     assert any("purego.Dlopen" in d for d in details)
     assert not still_static(str(binary))  # purego's name is a byte signature
+
+
+def test_the_recheck_entry_point_sees_c_callers(tmp_path: Path) -> None:
+    import mmap
+
+    from gostatic.elfscan import calls_dlopen_from_c
+
+    with_call = write_module(tmp_path / "a", {"main.go": C_DLOPEN})
+    without = write_module(tmp_path / "b", {"main.go": C_NO_DLOPEN})
+    for src, expected in ((with_call, True), (without, False)):
+        binary = go_build(src, tmp_path / f"prog-{expected}", STATIC)
+        with binary.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            assert calls_dlopen_from_c(mm) is expected
