@@ -1,8 +1,10 @@
 """What gostatic looks for in an ELF's bytes beyond its headers: the hazard signatures,
 searched in the read-only PT_LOAD segments.
 
-Shared by gostatic.elf, which reads the headers with pyelftools, and gostatic.recheck,
-which re-checks a relinked binary without it; kept free of both so that either can use it.
+Shared by gostatic.hazards (the full reading, after pyelftools) and
+gostatic.incremental.recheck, which re-checks a relinked binary without pyelftools; kept
+free of both so that either can use it. Calls to dlopen from C code, which leave no constant behind, are found by
+gostatic.cdlopen.dlopen_callers instead.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the bui
 if TYPE_CHECKING:
     from collections.abc import Collection
     from typing import Protocol
+
+    from gostatic.elflayout import Data
 
     class Buffer(Protocol):
         def rfind(self, sub: bytes, start: int, end: int, /) -> int: ...
@@ -34,10 +38,17 @@ if TYPE_CHECKING:
 #   program calls dlopen: "invalid mode for dlopen()", "cannot open shared object file",
 #   "(%s from file %s)", "gconv-modules" and the symbols dlopen/_dl_open/__libc_dlopen_mode are
 #   in a static C hello world as much as in a program that calls dlopen (the two binaries
-#   have identical glibc symbol sets). No byte signature tells them apart without
-#   disassembling call sites, so a C caller of dlopen is not detected. What does distinguish:
-#   Go code that calls C.dlopen leaves the cgo stub name "<pkg>._Cfunc_dlopen" in the Go
-#   function name table, which -s -w does not strip.
+#   have identical glibc symbol sets). No byte signature tells them apart: C callers are
+#   found from the symbol table by gostatic.cdlopen. What does distinguish: Go code that
+#   calls C.dlopen leaves the cgo stub name "<pkg>._Cfunc_dlopen" in the Go function name
+#   table, which -s -w does not strip. musl links its dlopen only where it is called, and
+#   in a static program that dlopen is a stub that fails with "Dynamic loading not
+#   supported" (musl's src/ldso/dlopen.c); the message is the signature.
+#
+# * purego (github.com/ebitengine/purego) calls dlopen without cgo's C.dlopen, through its
+#   own trampolines; its Dlopen function's name is in the name table whenever it is called
+#   (measured: purego v0.11.3, Go 1.26, external static link; glibc's linker warns "Using
+#   'dlopen' in statically linked applications").
 #
 # * Go's plugin package. With cgo it calls dlopen through "plugin._Cfunc_pluginOpen" (same
 #   name table); a static host opening a real plugin (-buildmode=plugin) died with "fatal
@@ -53,13 +64,15 @@ if TYPE_CHECKING:
 # literals are not NUL-terminated, so those signatures end without one.
 #
 # Each signature names the binaries that can carry it, told apart by the Go build info, so
-# that a 100 MB binary is scanned at most three times: "c" (C library code: a non-Go binary
-# or Go with cgo on), "go-cgo" (Go with cgo on), "go-nocgo" (Go with cgo off).
+# that a 100 MB binary is scanned only for what it can hold: "c" (C library code: a non-Go
+# binary or Go with cgo on), "go-cgo" (Go with cgo on), "go-nocgo" (Go with cgo off).
+
+_GO = frozenset({"go-cgo", "go-nocgo"})
 
 
 class Signature(Record):
     needle: bytes
-    carriers: str  # "c" | "go-cgo" | "go-nocgo"
+    carriers: frozenset[str]  # of "c", "go-cgo", "go-nocgo"
     kind: str  # the hazard's name, as reported
     detail: str
 
@@ -67,7 +80,7 @@ class Signature(Record):
 SIGNATURES: tuple[Signature, ...] = (
     Signature(
         b"libnss_%s.so",
-        "c",
+        frozenset({"c"}),
         "nss",
         "links glibc's NSS loader: user, group and host lookups dlopen() the libnss_*.so"
         " modules /etc/nsswitch.conf names besides files and dns, which are missing in an"
@@ -75,29 +88,43 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         b"_Cfunc_dlopen\x00",
-        "go-cgo",
+        frozenset({"go-cgo"}),
         "dlopen",
         "Go code calls C.dlopen: the libraries it loads are absent in an empty root and,"
         " in a static glibc program, must match the exact glibc it was linked with",
     ),
     Signature(
         b"plugin._Cfunc_pluginOpen\x00",
-        "go-cgo",
+        frozenset({"go-cgo"}),
         "plugin",
         "uses Go's plugin package: plugin.Open in a statically linked binary stops the"
         ' program with "fatal error: runtime: no plugin module data"',
     ),
     Signature(
         b"plugin: not implemented",
-        "go-nocgo",
+        frozenset({"go-nocgo"}),
         "plugin",
         "uses Go's plugin package built without cgo, a stub whose plugin.Open always fails",
     ),
     Signature(
         b"Binary was compiled with 'CGO_ENABLED=0'",
-        "go-nocgo",
+        frozenset({"go-nocgo"}),
         "cgo-stub",
         "contains go-sqlite3's CGO_ENABLED=0 stub: every database call fails at run time",
+    ),
+    Signature(
+        b"github.com/ebitengine/purego.Dlopen\x00",
+        _GO,
+        "dlopen",
+        "calls purego.Dlopen (github.com/ebitengine/purego), which loads shared libraries"
+        " at run time without cgo: they are absent in an empty root",
+    ),
+    Signature(
+        b"Dynamic loading not supported\x00",
+        frozenset({"c"}),
+        "dlopen",
+        "C code calls dlopen, linked from static musl, where it always fails with"
+        ' "Dynamic loading not supported"',
     ),
 )
 ALL_CARRIERS = frozenset({"c", "go-cgo", "go-nocgo"})
@@ -124,7 +151,7 @@ def signatures_found(
     return [
         sig
         for sig in SIGNATURES
-        if sig.carriers in carriers
+        if not sig.carriers.isdisjoint(carriers)
         and any(_holds(data, sig.needle, start, end) for start, end in ranges)
     ]
 
@@ -152,3 +179,14 @@ def _holds(data: Buffer, needle: bytes, start: int, end: int) -> bool:
             return True
         at = data.rfind(key, start, at + len(key) - 1)  # the hits that start before ``at``
     return False
+
+
+def calls_dlopen_from_c(data: Data) -> bool:
+    """Whether C code in the static binary ``data`` (a whole file) calls dlopen, as
+    gostatic.cdlopen finds it through the symbol table: for the fast path's re-check,
+    which must say no wherever the full reading reports a hazard."""
+    from gostatic.cdlopen import dlopen_callers  # only where a relinked binary is re-checked
+    from gostatic.elflayout import read_layout
+
+    layout = read_layout(data)
+    return layout is None or bool(dlopen_callers(data, layout))

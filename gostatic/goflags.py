@@ -93,7 +93,41 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
 
     Like go's flag package: flags stop at the first non-flag argument or at ``--``;
     ``-flag``, ``--flag``, ``-flag=value`` and ``-flag value`` are all accepted.
+    A ``-buildmode`` that builds no executable is a :class:`UsageError`.
     """
+    args = _split_build_args(argv)
+    check_buildmode(args, "")
+    return args
+
+
+# Build modes whose output is not a program, with what they build instead.
+_NOT_PROGRAMS = {
+    "c-shared": "a C shared library",
+    "c-archive": "a C archive",
+    "archive": "Go package archives",
+    "shared": "Go shared libraries",
+    "plugin": "a Go plugin",
+}
+
+
+def check_buildmode(args: GoBuildArgs, goflags: str) -> None:
+    """Refuse (:class:`UsageError`) the build mode go would use, from the command line or
+    else GOFLAGS, when it builds no executable: there is nothing to prove static, and the
+    output would not run."""
+    mode = args.last("buildmode")
+    said = f"-buildmode={mode} builds"
+    if mode is None:
+        mode = user_value(args, goflags, "buildmode")
+        said = f"GOFLAGS sets -buildmode={mode}, which builds"
+    built = _NOT_PROGRAMS.get(mode or "")
+    if built is not None:
+        raise UsageError(
+            f"{said} {built}, not an executable: gostatic builds programs and proves them"
+            " static (use go build for this build mode)"
+        )
+
+
+def _split_build_args(argv: Sequence[str]) -> GoBuildArgs:
     flags: list[GoFlag] = []
     i = 0
     while i < len(argv):
@@ -158,7 +192,7 @@ def sets_build_id(args: GoBuildArgs, goflags: str) -> bool:
 
 def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:
     """The flags in a GOFLAGS value: space-separated ``-flag=value`` entries, no quoting."""
-    return parse_build_args(goflags.split()).flags
+    return _split_build_args(goflags.split()).flags
 
 
 def user_value(args: GoBuildArgs, goflags: str, name: str) -> str | None:

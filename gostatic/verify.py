@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-
 from gostatic.elf import ElfFacts, inspect_elf
 from gostatic.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ElfError
+from gostatic.records import Record
+
+TYPE_CHECKING = False  # see gostatic.records
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
-@dataclass(frozen=True)
-class VerifyEntry:
+class VerifyEntry(Record):
     path: str
     facts: ElfFacts | None
-    error: str | None  # one line, path first, when the file could not be read as ELF
+    error: str | None  # one line, path first, when the file is not a readable ELF program
 
 
-@dataclass(frozen=True)
-class VerifyReport:
+class VerifyReport(Record):
     entries: tuple[VerifyEntry, ...]
     strict: bool
 
     @property
     def exit_status(self) -> int:
-        """2 if any file could not be read, else 1 if any is dynamic (or, strict, hazardous)."""
+        """2 if any file is not a readable program, else 1 if any is dynamic (or, strict,
+        hazardous)."""
         if any(e.error is not None for e in self.entries):
             return EXIT_USAGE
         for entry in self.entries:

@@ -17,16 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.elf import (
-    ElfFacts,
-    GoBuildInfo,
-    Hazard,
-    error_to_json,
-    facts_to_json,
-    inspect_elf,
-)
+from gostatic.elf import ElfFacts, inspect_elf
 from gostatic.errors import ElfError
+from gostatic.gobuildinfo import GoBuildInfo, parse_build_line
+from gostatic.hazard import Hazard
 from gostatic.incremental.recheck import still_static
+from gostatic.report.verify import error_to_json, facts_to_json
 from tests.support import GO, SEED_CGO, readelf_facts, requires_go, write_module
 
 MODULE = "example.com/elftest"
@@ -483,9 +479,7 @@ def test_setting_returns_last_value() -> None:
     ],
 )
 def test_build_line_parsing(line: str, expected: tuple[str, str] | None) -> None:
-    from gostatic.elf import _parse_build_line
-
-    assert _parse_build_line(line) == expected
+    assert parse_build_line(line) == expected
 
 
 # --- hazards -----------------------------------------------------------------------------
@@ -740,6 +734,7 @@ def test_facts_to_json_shape() -> None:
         elf_type="EXEC",
         hazards=(Hazard("nss", "detail"),),
         go=GoBuildInfo("go1.26.0", "example.com/x", (("CGO_ENABLED", "1"), ("-tags", "netgo"))),
+        needs=("hosts", "tmp"),
     )
     doc = facts_to_json(facts)
     assert doc == {
@@ -750,6 +745,7 @@ def test_facts_to_json_shape() -> None:
         "machine": "x86-64",
         "class": 64,
         "hazards": [{"kind": "nss", "detail": "detail"}],
+        "needs": ["hosts", "tmp"],
         "go": {
             "version": "go1.26.0",
             "path": "example.com/x",
@@ -772,10 +768,12 @@ def test_error_to_json_shape() -> None:
         "machine",
         "class",
         "hazards",
+        "needs",
         "go",
         "error",
     }
     assert (doc["interpreter"], doc["needed"], doc["hazards"], doc["go"]) == (None, [], [], None)
+    assert doc["needs"] == []
     json.dumps(doc)
 
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from gostatic.elf import ElfFacts, inspect_elf
 from gostatic.errors import ElfError
 from gostatic.incremental.recheck import still_static
+from gostatic.needs import NEEDS
 from tests.support import GO, requires_go, write_module
 
 requires_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not on PATH")
@@ -145,6 +146,9 @@ def check_one(path: Path, data: bytes) -> None:
     assert facts.elf_type in ("EXEC", "DYN")
     assert all(isinstance(n, str) for n in facts.needed)
     assert facts.kind == "dynamic" or not facts.needed
+    assert set(facts.needs) <= {need.name for need in NEEDS}
+    assert list(facts.needs) == sorted(set(facts.needs))
+    assert all(h.kind and h.detail and "\n" not in h.detail for h in facts.hazards)
 
 
 FUZZ = settings(

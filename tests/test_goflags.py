@@ -8,6 +8,8 @@ from gostatic.errors import UsageError
 from gostatic.goflags import (
     Overlay,
     apply_overlay,
+    check_buildmode,
+    goflags_entries,
     join_quoted,
     merge_ldflags,
     merge_tags,
@@ -185,3 +187,35 @@ def test_overlay_env_only_sets_what_the_strategy_needs() -> None:
 
     env = overlay_env({"PATH": "/bin", "CGO_ENABLED": "1"}, Overlay(env=(("CGO_ENABLED", "0"),)))
     assert env == {"PATH": "/bin", "CGO_ENABLED": "0"}
+
+
+@pytest.mark.parametrize("mode", ["c-shared", "c-archive", "archive", "shared", "plugin"])
+@pytest.mark.parametrize("form", [["-buildmode={}"], ["-buildmode", "{}"], ["--buildmode={}"]])
+def test_build_modes_without_an_executable_are_usage_errors(mode: str, form: list[str]) -> None:
+    argv = [part.format(mode) for part in form] + ["./cmd/x"]
+    with pytest.raises(UsageError) as info:
+        parse_build_args(argv)
+    assert info.value.exit_status == 2
+    assert f"-buildmode={mode} builds" in info.value.message
+    assert "not an executable" in info.value.message
+
+
+@pytest.mark.parametrize("mode", ["exe", "pie", "default"])
+def test_build_modes_with_an_executable_pass(mode: str) -> None:
+    assert parse_build_args([f"-buildmode={mode}", "."]).last("buildmode") == mode
+
+
+def test_the_last_buildmode_is_the_one_checked_as_in_go() -> None:
+    assert parse_build_args(["-buildmode=plugin", "-buildmode=exe", "."]).last("buildmode") == "exe"
+    with pytest.raises(UsageError):
+        parse_build_args(["-buildmode=exe", "-buildmode=plugin", "."])
+
+
+def test_goflags_buildmode_is_refused_unless_the_command_line_sets_one() -> None:
+    goflags = "-trimpath -buildmode=c-shared"
+    with pytest.raises(UsageError) as info:
+        check_buildmode(parse_build_args(["."]), goflags)
+    assert info.value.message.startswith("GOFLAGS sets -buildmode=c-shared, which builds")
+    check_buildmode(parse_build_args(["-buildmode=exe", "."]), goflags)  # go: command line wins
+    # Reading GOFLAGS' entries for other purposes never raises.
+    assert [f.name for f in goflags_entries(goflags)] == ["trimpath", "buildmode"]

@@ -121,7 +121,8 @@ def test_json_has_the_documented_shape(
     assert run.returncode == 2
     doc = json.loads(run.stdout)
     assert doc["version"] == 1
-    keys = {"path", "kind", "interpreter", "needed", "machine", "class", "hazards", "go", "error"}
+    keys = {"path", "kind", "interpreter", "needed", "machine", "class", "hazards", "needs"}
+    keys |= {"go", "error"}
     assert all(set(f) == keys for f in doc["files"])
     go_file, nss_file, text_file = doc["files"]
     assert go_file["kind"] == "static" and go_file["go"]["path"] == "example.com/m"

@@ -23,14 +23,18 @@ def verify(
     ],
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     strict: Annotated[
-        bool, typer.Option("--strict", help="A hazard (NSS, dlopen, cgo stub) counts as failure.")
+        bool,
+        typer.Option(
+            "--strict", help="A hazard (NSS, dlopen, plugin, cgo stub) counts as failure."
+        ),
     ] = False,
 ) -> None:
-    """Tell whether each file is static, static-pie or dynamic, by reading its ELF headers.
+    """Tell whether each file is static, static-pie or dynamic, by reading its ELF headers,
+    and what it needs at run time (CA certificates, /etc/hosts, /tmp, users, zone data).
 
     Unlike ldd it never runs the file's loader, and unlike file its wording does not change
     between versions. Exit 0 all static; 1 some dynamic (or, with --strict, a hazard);
-    2 some file missing, unreadable or not ELF.
+    2 some file missing, unreadable, not ELF or not a program (a shared library, an object).
     """
     from gostatic.exits import guarded
 

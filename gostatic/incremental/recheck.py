@@ -22,13 +22,18 @@ import mmap
 import os
 import struct
 
-from gostatic.elfscan import ALL_CARRIERS, PF_W, PT_LOAD, merged_spans, signatures_found
+from gostatic.elfkind import DF_1_PIE, DT_FLAGS_1, DT_NEEDED, DT_NULL, ET_DYN, not_loadable
+from gostatic.elfscan import (
+    ALL_CARRIERS,
+    PF_W,
+    PT_LOAD,
+    calls_dlopen_from_c,
+    merged_spans,
+    signatures_found,
+)
 
-_ET_EXEC, _ET_DYN = 2, 3
 _PT_DYNAMIC, _PT_INTERP = 2, 3
-_DT_NULL, _DT_NEEDED = 0, 1
 _SHT_NOBITS = 8
-_PN_XNUM = 0xFFFF  # extended program header numbering: rare, left to pyelftools
 
 # Per ELF class: header, program header, section header and dynamic entry layouts (after
 # the byte-order character), with the header fields this module reads picked out by index.
@@ -59,16 +64,19 @@ def _static(mm: mmap.mmap, size: int) -> bool:
         return False
     header, phdr, shdr, dyn = layouts
     fields = header.unpack_from(mm, 0)
-    e_type, e_phoff, e_shoff = fields[1], fields[5], fields[6]
+    e_type, e_entry, e_phoff, e_shoff = fields[1], fields[4], fields[5], fields[6]
     phentsize, phnum, shentsize, shnum, shstrndx = fields[9:14]
-    if e_type not in (_ET_EXEC, _ET_DYN):
+    # The program rule of gostatic.elfkind: loadable, with an entry point.
+    if not_loadable(e_type, phnum, 64 if mm[4] == 2 else 32) is not None or e_entry == 0:
         return False
-    if phnum in (0, _PN_XNUM) or phentsize != phdr.size or e_phoff + phnum * phdr.size > size:
+    if phentsize != phdr.size or e_phoff + phnum * phdr.size > size:
         return False
     if not _sections_in_bounds(mm, size, shdr, e_shoff, shentsize, shnum, shstrndx):
         return False
-    readonly = _readonly_if_static(mm, size, phdr, dyn, e_phoff, phnum)
-    return readonly is not None and not signatures_found(mm, merged_spans(readonly), ALL_CARRIERS)
+    readonly = _readonly_if_static(mm, size, phdr, dyn, e_phoff, phnum, e_type == ET_DYN)
+    if readonly is None or signatures_found(mm, merged_spans(readonly), ALL_CARRIERS):
+        return False
+    return not calls_dlopen_from_c(mm)
 
 
 def _layouts(mm: mmap.mmap) -> tuple[struct.Struct, ...] | None:
@@ -81,21 +89,34 @@ def _layouts(mm: mmap.mmap) -> tuple[struct.Struct, ...] | None:
 
 
 def _readonly_if_static(
-    mm: mmap.mmap, size: int, phdr: struct.Struct, dyn: struct.Struct, phoff: int, phnum: int
+    mm: mmap.mmap,
+    size: int,
+    phdr: struct.Struct,
+    dyn: struct.Struct,
+    phoff: int,
+    phnum: int,
+    position_independent: bool,
 ) -> list[tuple[int, int]] | None:
     """The spans of the read-only PT_LOAD segments; None when a program header asks for an
-    interpreter or a library, or describes a segment beyond the file."""
+    interpreter or a library, or describes a segment beyond the file, or when an ELF of
+    type DYN lacks the PIE flag (a shared object, not a static-pie program)."""
     readonly: list[tuple[int, int]] = []
+    pie = False
     for i in range(phnum):
         p_type, p_flags, p_offset, p_filesz = _segment(phdr, mm, phoff + i * phdr.size)
         if p_filesz and p_offset + p_filesz > size:
             return None
         if p_type == _PT_INTERP:
             return None
-        if p_type == _PT_DYNAMIC and _needs_libraries(mm, dyn, p_offset, p_filesz):
-            return None
+        if p_type == _PT_DYNAMIC:
+            needs_libraries, flags_1 = _dynamic_facts(mm, dyn, p_offset, p_filesz)
+            if needs_libraries:
+                return None
+            pie = pie or bool(flags_1 & DF_1_PIE)
         if p_type == PT_LOAD and p_filesz and not p_flags & PF_W:
             readonly.append((p_offset, p_offset + p_filesz))
+    if position_independent and not pie:
+        return None
     return readonly
 
 
@@ -132,12 +153,16 @@ def _sections_in_bounds(
     return True
 
 
-def _needs_libraries(mm: mmap.mmap, dyn: struct.Struct, offset: int, filesz: int) -> bool:
-    """Whether the dynamic segment at ``offset`` has a DT_NEEDED entry before DT_NULL."""
+def _dynamic_facts(mm: mmap.mmap, dyn: struct.Struct, offset: int, filesz: int) -> tuple[bool, int]:
+    """Whether the dynamic segment at ``offset`` has a DT_NEEDED entry before DT_NULL, and
+    its DT_FLAGS_1 value (0 without one)."""
+    flags_1 = 0
     for at in range(offset, offset + filesz - dyn.size + 1, dyn.size):
-        tag, _ = dyn.unpack_from(mm, at)
-        if tag == _DT_NULL:
-            return False
-        if tag == _DT_NEEDED:
-            return True
-    return False
+        tag, value = dyn.unpack_from(mm, at)
+        if tag == DT_NULL:
+            break
+        if tag == DT_NEEDED:
+            return True, flags_1
+        if tag == DT_FLAGS_1:
+            flags_1 = value
+    return False, flags_1
