@@ -3,8 +3,8 @@ searched in the read-only PT_LOAD segments.
 
 Shared by gostatic.hazards (the full reading, after pyelftools) and
 gostatic.incremental.recheck, which re-checks a relinked binary without pyelftools; kept
-free of both so that either can use it. Calls to dlopen from C code, which leave no constant behind, are found by
-gostatic.cdlopen.dlopen_callers instead.
+free of both so that either can use it. Calls to dlopen from C code, which leave no
+constant behind, are found by gostatic.cdlopen.dlopen_callers instead.
 """
 
 from __future__ import annotations
