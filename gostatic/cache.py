@@ -19,14 +19,17 @@ from pathlib import Path
 
 from gostatic.atomic import write_atomic
 from gostatic.goenv import GoEnv
-from gostatic.goflags import GoBuildArgs, user_tags, user_value
+from gostatic.goflags import GoBuildArgs, user_ldflags, user_tags, user_value
 from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
 CACHE_FILE = "strategies.toml"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 keys did not hold the user's -ldflags, so an entry found for a build with
+# -linkmode=external also steered plain builds: its entries are dropped, not trusted.
+_OLD_VERSIONS = frozenset({1})
 # About 19,000 entries, far more than builds record in practice. Past it the file is set
 # aside like a corrupt one: tomllib needs about 0.2-0.8 s and 9 MB of memory per MiB, and
 # a file of hundreds of MB would stall (or kill) every build.
@@ -51,6 +54,9 @@ class CacheKey(Record):
     cgo: bool
     tags: tuple[str, ...]
     buildmode: str
+    # The user's -ldflags values, GOFLAGS' first, in order: -linkmode or -extldflags decide
+    # which strategies can link.
+    ldflags: tuple[str, ...]
 
 
 class CacheEntry(Record):
@@ -77,6 +83,7 @@ def cache_key(pkg: ListedPackage, goenv: GoEnv, args: GoBuildArgs) -> CacheKey |
         cgo=goenv.cgo_enabled,
         tags=tuple(sorted(set(user_tags(args, goenv.goflags)))),  # go reads tags as a set
         buildmode=user_value(args, goenv.goflags, "buildmode") or "default",
+        ldflags=user_ldflags(args, goenv.goflags),
     )
 
 
@@ -101,6 +108,9 @@ def _entry_from_toml(raw: object) -> CacheEntry | str:
     tags = raw.get("tags")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return "tags is missing or not a list of strings"
+    ldflags = raw.get("ldflags")
+    if not isinstance(ldflags, list) or not all(isinstance(v, str) for v in ldflags):
+        return "ldflags is missing or not a list of strings"
     strategy = raw["strategy"]
     if not is_strategy_name(strategy):
         return f"unknown strategy {_short(strategy)}"
@@ -114,6 +124,7 @@ def _entry_from_toml(raw: object) -> CacheEntry | str:
         cgo=raw["cgo"],
         tags=tuple(sorted(set(tags))),
         buildmode=raw["buildmode"],
+        ldflags=tuple(ldflags),
     )
     return CacheEntry(key, strategy, raw["found"])
 
@@ -137,6 +148,8 @@ def parse_cache(data: bytes) -> tuple[dict[CacheKey, CacheEntry], list[str]]:
         raise CorruptCache("not UTF-8 text") from None
     except tomlcompat.TomlError as exc:
         raise CorruptCache(str(exc)) from None
+    if doc.get("version") in _OLD_VERSIONS:
+        return {}, []  # rewritten in the current format by the next build that learns
     if doc.get("version") != FORMAT_VERSION:
         raise CorruptCache(f"not a version {FORMAT_VERSION} strategy cache")
     raw_entries = doc.get("entry", [])
@@ -174,6 +187,7 @@ def entry_to_toml(entry: CacheEntry) -> dict[str, object]:
         "cgo": k.cgo,
         "tags": list(k.tags),
         "buildmode": k.buildmode,
+        "ldflags": list(k.ldflags),
         "found": entry.found,
     }
 

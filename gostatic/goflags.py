@@ -203,6 +203,13 @@ def user_value(args: GoBuildArgs, goflags: str, name: str) -> str | None:
     return value
 
 
+def user_ldflags(args: GoBuildArgs, goflags: str) -> tuple[str, ...]:
+    """Every -ldflags value the user gave, GOFLAGS' first: the ones apply_overlay merges a
+    strategy into."""
+    from_env = (f.value for f in goflags_entries(goflags) if f.name == "ldflags" and f.value)
+    return (*from_env, *args.values("ldflags"))
+
+
 def user_tags(args: GoBuildArgs, goflags: str) -> list[str]:
     """The user's build tags, from -tags or else GOFLAGS (a command-line -tags shadows GOFLAGS')."""
     return split_tags(user_value(args, goflags, "tags") or "")

@@ -80,6 +80,7 @@ def key(package: str = "example.com/m/cmd/app", **changes: object) -> CacheKey:
         "cgo": True,
         "tags": (),
         "buildmode": "default",
+        "ldflags": (),
     }
     fields.update(changes)
     return CacheKey(**fields)  # type: ignore[arg-type]
@@ -108,6 +109,19 @@ def test_key_takes_tags_and_buildmode_from_goflags_unless_the_command_line_has_t
     assert cache_key(PKG, goenv, parse_build_args(["."])) == key(tags=("x", "y"), buildmode="exe")
     own = parse_build_args(["-tags", "z", "."])
     assert cache_key(PKG, goenv, own) == key(tags=("z",), buildmode="exe")
+
+
+def test_key_holds_the_users_ldflags_goflags_first() -> None:
+    goenv = GOENV._replace(goflags="-ldflags=-s")
+    args = parse_build_args(["-ldflags", "-linkmode=external", "."])
+    assert cache_key(PKG, goenv, args) == key(ldflags=("-s", "-linkmode=external"))
+    assert cache_key(PKG, GOENV, parse_build_args(["."])) == key()
+
+
+def test_a_version_1_cache_is_read_as_empty() -> None:
+    """Its keys lack -ldflags: an entry could steer builds it was never found for."""
+    old = GOOD_ENTRY.replace("version = 2", "version = 1").replace("ldflags = []\n", "")
+    assert parse_cache(old.encode()) == ({}, [])
 
 
 def test_keys_differ_by_toolchain_and_cgo() -> None:
@@ -149,11 +163,11 @@ def test_merge_replaces_and_removes() -> None:
 @pytest.mark.parametrize(
     ("data", "why"),
     [
-        (b"version = 1\n[[entry]\n", "not valid TOML"),
-        (b'version = 1\n\n[[entry]]\npackage = "example.com/m/cmd/ap', "not valid TOML"),
+        (b"version = 2\n[[entry]\n", "not valid TOML"),
+        (b'version = 2\n\n[[entry]]\npackage = "example.com/m/cmd/ap', "not valid TOML"),
         (b"\xff\xfe garbage", "not UTF-8"),
-        (b"version = 99\n", "not a version 1"),
-        (b"entry = 3\nversion = 1\n", "not an array"),
+        (b"version = 99\n", "not a version 2"),
+        (b"entry = 3\nversion = 2\n", "not an array"),
     ],
 )
 def test_a_file_that_is_not_a_cache_is_corrupt(data: bytes, why: str) -> None:
@@ -169,7 +183,7 @@ def test_a_file_truncated_between_lines_loses_only_its_last_entry() -> None:
     assert problems == ["strategy cache entry 2: buildmode is missing or not a string; ignored"]
 
 
-GOOD_ENTRY = """version = 1
+GOOD_ENTRY = """version = 2
 [[entry]]
 package = "example.com/m/cmd/app"
 strategy = "plain"
@@ -181,6 +195,7 @@ cc = "gcc"
 cgo = true
 tags = []
 buildmode = "default"
+ldflags = []
 found = "2025-01-02T03:04:05Z"
 """
 
@@ -214,7 +229,7 @@ def test_a_tampered_entry_is_ignored_with_a_warning(field: str, line: str, probl
 
 
 def test_many_bad_entries_make_few_lines() -> None:
-    text = "version = 1\n" + "[[entry]]\npackage = 1\n" * 50
+    text = "version = 2\n" + "[[entry]]\npackage = 1\n" * 50
     _, problems = parse_cache(text.encode())
     assert len(problems) == 4 and problems[-1] == "strategy cache: 47 more entries ignored"
 
@@ -248,7 +263,7 @@ def test_a_write_merges_with_what_another_process_wrote_meanwhile(tmp_path: Path
 
 
 def test_a_corrupt_file_is_set_aside(tmp_path: Path) -> None:
-    garbage = b'version = 1\n[[entry]]\npackage = "exam'
+    garbage = b'version = 2\n[[entry]]\npackage = "exam'
     (tmp_path / CACHE_FILE).write_bytes(garbage)
     cache = StrategyCache(tmp_path)
     cache.load()
@@ -408,6 +423,18 @@ def build_json(args: list[str], cwd: Path, env: dict[str, str]) -> dict[str, obj
     return result
 
 
+@requires_go
+def test_an_external_link_build_does_not_steer_plain_builds(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    """Issue 14 item 11: the cache key holds -ldflags."""
+    mod = write_module(tmp_path / "m", {"main.go": SEED_FMT})
+    external = build_json(["-ldflags=-linkmode=external", "-o", "ext", "."], mod, gostatic_env)
+    assert external["strategy"] != "plain"  # go's external link of fmt is dynamic
+    plain = build_json(["-o", "app", "."], mod, gostatic_env)
+    assert attempts(plain)[0] == ("plain", "static")
+
+
 def cached(cache_dir: Path) -> dict[str, str]:
     doc = tomllib.loads((cache_dir / CACHE_FILE).read_text())
     return {e["package"]: e["strategy"] for e in doc["entry"]}
@@ -531,14 +558,14 @@ def test_a_tampered_entry_never_reaches_go(
     cache_dir = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
     cache_dir.mkdir()
     (cache_dir / CACHE_FILE).write_text(
-        "version = 1\n\n[[entry]]\n"
+        "version = 2\n\n[[entry]]\n"
         'package = "example.com/m/cmd/app"\n'
         f"{strategy_line}\n"
         'module = "example.com/m"\n'
         f'goos = "{goenv["GOOS"]}"\ngoarch = "{goenv["GOARCH"]}"\n'
         f'go = "{goenv["GOVERSION"]}"\ncc = "{goenv["CC"]}"\n'
         f"cgo = {'true' if goenv['CGO_ENABLED'] == '1' else 'false'}\n"
-        'tags = []\nbuildmode = "default"\nfound = "2025-01-01T00:00:00Z"\n'
+        'tags = []\nbuildmode = "default"\nldflags = []\nfound = "2025-01-01T00:00:00Z"\n'
     )
     wrapper, log = logging_go(tmp_path)
     env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}

@@ -44,7 +44,7 @@ def test_deep_nesting_is_invalid_toml_not_a_recursion_error(text: str) -> None:
     with pytest.raises(tomlcompat.TomlError, match="nested too deeply"):
         tomlcompat.loads(text)
     with pytest.raises(CorruptCache, match="nested too deeply"):
-        parse_cache(("version = 1\n" + text).encode())
+        parse_cache(("version = 2\n" + text).encode())
 
 
 def test_nesting_a_parser_can_follow_is_still_read() -> None:
@@ -66,7 +66,7 @@ def test_a_big_file_is_read_only_one_byte_past_the_limit(tmp_path: Path) -> None
 
 def test_exactly_the_limit_is_read(tmp_path: Path) -> None:
     path = tmp_path / CACHE_FILE
-    path.write_text("version = 1\n" + _padded(MAX_CACHE_BYTES)[: MAX_CACHE_BYTES - 12])
+    path.write_text("version = 2\n" + _padded(MAX_CACHE_BYTES)[: MAX_CACHE_BYTES - 12])
     assert path.stat().st_size == MAX_CACHE_BYTES
     assert parse_cache(tomlcompat.read_at_most(path, MAX_CACHE_BYTES)) == ({}, [])
 
@@ -83,8 +83,8 @@ def _cache_dir(env: dict[str, str]) -> Path:
 @pytest.mark.parametrize(
     ("content", "why"),
     [
-        ("version = 1\n" + DEEP_ARRAY, "nested too deeply"),
-        ("version = 1\n" + _padded(MAX_CACHE_BYTES), "larger than 4 MiB"),
+        ("version = 2\n" + DEEP_ARRAY, "nested too deeply"),
+        ("version = 2\n" + _padded(MAX_CACHE_BYTES), "larger than 4 MiB"),
     ],
     ids=["deep", "big"],
 )
@@ -146,8 +146,8 @@ def test_a_fifo_in_place_of_the_cache_neither_blocks_nor_tracebacks(
 @pytest.mark.parametrize(
     ("content", "why"),
     [
-        ("version = 1\n" + DEEP_ARRAY, "nested too deeply"),
-        ("version = 1\n" + _padded(MAX_CACHE_BYTES), "larger than 4 MiB"),
+        ("version = 2\n" + DEEP_ARRAY, "nested too deeply"),
+        ("version = 2\n" + _padded(MAX_CACHE_BYTES), "larger than 4 MiB"),
     ],
     ids=["deep", "big"],
 )
