@@ -22,6 +22,8 @@ from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
 from gostatic.golist import listing_env
+from gostatic.gooutput import with_goflags_output
+from gostatic.incremental.install import settle
 from gostatic.incremental.plan import (
     Listed,
     Member,
@@ -31,7 +33,8 @@ from gostatic.incremental.plan import (
     request_plan_key,
     write_plan,
 )
-from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
+from gostatic.incremental.stage import Stage, Stamp, go_build_id
+from gostatic.incremental.stage import unusable as stage_unusable
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -158,11 +161,12 @@ class Builder:
         if self.cache is not None:
             self.cache.load()
         root = self.cache_root / STAGE_DIR
-        if _writable_dir(root):
+        why = stage_unusable(root)
+        if why is None:
             return self._run(root)
-        # An unwritable cache costs speed (every build relinks), never the build.
+        # An unwritable or full cache costs speed (every build relinks), never the build.
         self.warnings.append(
-            f"cache directory {root} is not writable; building without it (every build relinks)"
+            f"cache directory {root} {why}; building without it (every build relinks)"
         )
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             return self._run(Path(tmp))
@@ -339,7 +343,7 @@ class Builder:
         refused = self._refuse_plugin(ladder)
         if refused is not None:
             return _Climb(ladder, (), None, None, refused)
-        stamp = ladder.stage.read_stamp()
+        stamp = ladder.stage.claim(str(self.base / output) if output else None)
         only = self.forced or self._pinned(pkg)
         cached = (
             cache_key(pkg, self.goenv, self.request.go_args)
@@ -599,23 +603,8 @@ class Builder:
 
     def _install(self, ladder: _Ladder, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
-        output_path = self.base / ladder.output if ladder.output else None
-        if old is not None and (output_path is None or old.output == file_id(output_path)):
-            return False
-        ladder.stage.settle(stage_bin, output_path, new)
-        return True
-
-
-def _writable_dir(directory: Path) -> bool:
-    """Whether ``directory`` exists or can be made, and a file can be created in it."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
-    except OSError:
-        return False
-    os.close(fd)
-    os.unlink(probe)
-    return True
+        output = (str(self.base / ladder.output), ladder.output) if ladder.output else None
+        return settle(ladder.stage, str(stage_bin), output, new, old, read_fully=True)
 
 
 def _not_static(ladder: _Ladder, go_error: str | None = None) -> PackageResult:
@@ -646,6 +635,6 @@ def build(
     gostatic.fastpath), so that none of them runs twice.
     """
     try:
-        return Builder(request, progress, session).run()
+        return Builder(with_goflags_output(request), progress, session).run()
     except OSError as exc:
         raise GostaticError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None

@@ -260,21 +260,41 @@ class _Running:
         self._work_root = work_root
         self._cancelled = False
         self._result: GoResult | None = None
-        self._reader: threading.Thread | None = None
+        # Set by the reader thread when it is done. Not Thread.join: in Python 3.11 a join
+        # that Ctrl-C interrupts can take the thread for ended while it still runs (it
+        # releases the lock the running thread holds), and the next join returns at once.
+        self._collected: threading.Event | None = None
 
     def in_background(self) -> None:
         """Drain the pipes on a thread, so a large output never stalls go meanwhile."""
         import threading  # only for commands started ahead of need
 
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
+        self._collected = threading.Event()
+        threading.Thread(target=self._collect_in_background, daemon=True).start()
+
+    def _collect_in_background(self) -> None:
+        assert self._collected is not None
+        try:
+            self._collect()
+        finally:
+            self._collected.set()
 
     def _collect(self) -> None:
         self._drain()
-        _, status = os.waitpid(self.pid, 0)
-        self._returncode = os.waitstatus_to_exitcode(status)  # -N for signal N, as Popen
+        if self._returncode is None:
+            self._returncode = self._wait()
         out, err = (self._chunks[fd] for fd in self._pipes)
         self._result = GoResult(self.args, self._returncode, _text(out), _text(err))
+
+    def _wait(self) -> int:
+        """Reap go: its exit status, -N for signal N, as Popen gives it."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            # Reaped by a wait that Ctrl-C interrupted before its status was kept: go was
+            # being stopped, and its status is no longer known.
+            return -_signal.SIGINT
+        return os.waitstatus_to_exitcode(status)
 
     def _drain(self) -> None:
         """Read both pipes until go and everything it started have closed them.
@@ -304,13 +324,15 @@ class _Running:
             raise
 
     def _finish(self) -> GoResult:
-        if self._reader is not None:
-            self._reader.join()
+        if self._collected is not None:
+            self._collected.wait()
         elif self._result is None:
             self._collect()
-        assert self._result is not None
+        result = self._result
+        if result is None:  # the reader thread failed; it said why on stderr
+            raise GoCommandError(f"go {self.args[0] if self.args else ''}: its output was lost")
         self._tidy()
-        return self._result
+        return result
 
     def _tidy(self) -> None:
         if self._work_root is None:
