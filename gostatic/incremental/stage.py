@@ -7,11 +7,11 @@ stamp records which stage binary was verified (by its Go build ID: go touches th
 of an up-to-date output, and may reuse its inode when it relinks) and which output was
 installed from it, so an up-to-date build neither re-reads the ELF nor copies again.
 
-A stage binary is only ever installed right after go wrote it in the same run: when the
-output is no longer the stamped copy, :meth:`Stage.claim` removes the stage binary
-before go runs, so go links it again, and the install checks the copy it makes
-(gostatic.incremental.install). Whatever happened to the stage since it was proved
-(a disk error, a hand that edited it) is never installed.
+A stage binary is only ever installed right after go wrote it in the same run: before
+go runs, :meth:`Stage.claim` removes every binary of the package but the stamped one,
+and that one too when the output is no longer its copy, so go links them again; and the
+install checks the copy it makes (gostatic.incremental.install). Whatever happened to
+the stage since it was proved (a disk error, a hand that edited it) is never installed.
 
 One build at a time uses a stage: :meth:`Stage.claim` locks it until the process ends,
 so that two concurrent builds of one output, with different flags, never install each
@@ -107,13 +107,13 @@ class Stage:
 
     def claim(self, output: StrPath | None) -> Stamp | None:
         """Lock the stage for the rest of this process (:func:`_hold`) and read its
-        stamp. When the output is not the copy the stamp recorded (replaced, removed),
-        the stamped binary is removed, so that go links it again rather than leave in
-        place a file that may have changed since it was proved."""
+        stamp. Of this package's binaries only the stamped one stays, and only while
+        the output is the copy the stamp recorded: go links any other again, rather
+        than leave in place a file that may have changed since it was proved."""
         _hold(self.dir)
         stamp = self.read_stamp()
-        if stamp is not None and output is not None and file_id(output) != stamp.output:
-            self.forget_binary(stamp.strategy)
+        intact = stamp is not None and (output is None or file_id(output) == stamp.output)
+        self.discard_others(stamp.strategy if stamp is not None and intact else None)
         return stamp
 
     def forget_binary(self, strategy: str) -> None:
@@ -180,9 +180,10 @@ class Stage:
             return  # as go, which ignores it: the output and the stamp still agree
         self.restamp(stamp, output)
 
-    def discard_others(self, keep: str) -> None:
-        """Remove this package's binaries of strategies that lost: they are never installed
-        (other packages of the command line may still need their own)."""
+    def discard_others(self, keep: str | None) -> None:
+        """Remove this package's binaries but the one of strategy ``keep`` (all of them
+        for None): strategies that lost are never installed (other packages of the
+        command line may still need their own)."""
         try:
             entries = list(os.scandir(self.dir))
         except OSError:
