@@ -260,41 +260,30 @@ class _Running:
         self._work_root = work_root
         self._cancelled = False
         self._result: GoResult | None = None
-        # Set by the reader thread when it is done. Not Thread.join: in Python 3.11 a join
-        # that Ctrl-C interrupts can take the thread for ended while it still runs (it
-        # releases the lock the running thread holds), and the next join returns at once.
+        # Set by the reader thread when done. Not Thread.join: in Python 3.11, once Ctrl-C
+        # interrupts a join, the next one can return while the thread still runs.
         self._collected: threading.Event | None = None
 
     def in_background(self) -> None:
         """Drain the pipes on a thread, so a large output never stalls go meanwhile."""
         import threading  # only for commands started ahead of need
 
-        self._collected = threading.Event()
-        threading.Thread(target=self._collect_in_background, daemon=True).start()
+        collected = threading.Event()
+        threading.Thread(target=self._collect_in_background, args=(collected,), daemon=True).start()
+        self._collected = collected  # only once a thread is there to set it
 
-    def _collect_in_background(self) -> None:
-        assert self._collected is not None
+    def _collect_in_background(self, collected: threading.Event) -> None:
         try:
             self._collect()
         finally:
-            self._collected.set()
+            collected.set()
 
     def _collect(self) -> None:
         self._drain()
-        if self._returncode is None:
-            self._returncode = self._wait()
+        _, status = os.waitpid(self.pid, 0)
+        self._returncode = os.waitstatus_to_exitcode(status)  # -N for signal N, as Popen
         out, err = (self._chunks[fd] for fd in self._pipes)
         self._result = GoResult(self.args, self._returncode, _text(out), _text(err))
-
-    def _wait(self) -> int:
-        """Reap go: its exit status, -N for signal N, as Popen gives it."""
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            # Reaped by a wait that Ctrl-C interrupted before its status was kept: go was
-            # being stopped, and its status is no longer known.
-            return -_signal.SIGINT
-        return os.waitstatus_to_exitcode(status)
 
     def _drain(self) -> None:
         """Read both pipes until go and everything it started have closed them.
@@ -328,11 +317,9 @@ class _Running:
             self._collected.wait()
         elif self._result is None:
             self._collect()
-        result = self._result
-        if result is None:  # the reader thread failed; it said why on stderr
-            raise GoCommandError(f"go {self.args[0] if self.args else ''}: its output was lost")
+        assert self._result is not None
         self._tidy()
-        return result
+        return self._result
 
     def _tidy(self) -> None:
         if self._work_root is None:
@@ -435,10 +422,10 @@ class GoSession:
         the caller prepares something else) it waits in the pipe, with no thread."""
         key = self._key(args, env, cwd)
         if key not in self._started:
-            running = _spawn(args, env, cwd)
+            # Kept before anything else can be interrupted, so that close() stops it.
+            running = self._started[key] = _spawn(args, env, cwd)
             if background:
                 running.in_background()
-            self._started[key] = running
 
     def run(
         self,
