@@ -113,7 +113,8 @@ class Stage:
         _hold(self.dir)
         stamp = self.read_stamp()
         intact = stamp is not None and (output is None or file_id(output) == stamp.output)
-        self.discard_others(stamp.strategy if stamp is not None and intact else None)
+        if not self.discard_others(stamp.strategy if stamp is not None and intact else None):
+            return None  # a stage it cannot tidy (read-only): nothing in it is taken as proved
         return stamp
 
     def forget_binary(self, strategy: str) -> None:
@@ -180,21 +181,27 @@ class Stage:
             return  # as go, which ignores it: the output and the stamp still agree
         self.restamp(stamp, output)
 
-    def discard_others(self, keep: str | None) -> None:
+    def discard_others(self, keep: str | None) -> bool:
         """Remove this package's binaries but the one of strategy ``keep`` (all of them
         for None): strategies that lost are never installed (other packages of the
-        command line may still need their own)."""
+        command line may still need their own). False if one could not be removed."""
         try:
             entries = list(os.scandir(self.dir))
+        except FileNotFoundError:
+            return True
         except OSError:
-            return
+            return False
+        removed = True
         for entry in entries:
             if entry.name in (keep, _STAMPS) or not entry.is_dir(follow_symlinks=False):
                 continue
-            try:  # noqa: SIM105 (contextlib is one more import on the build path)
+            try:
                 os.unlink(os.path.join(entry.path, self.name))
-            except OSError:
+            except FileNotFoundError:
                 pass  # never built with that strategy, or already gone
+            except OSError:
+                removed = False
+        return removed
 
 
 # The stage locks this process holds, by lock file: each is held until the process ends.
