@@ -265,6 +265,7 @@ def test_no_dpkg_no_answer(tmp_path: Path) -> None:
     assert lookup("*/libc.a") is None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("dpkg-query") is None, reason="not a Debian system (dpkg-query)")
 def test_dpkg_names_the_package_of_an_installed_file() -> None:
     lookup = dpkg_owners(dict(os.environ))
@@ -432,11 +433,9 @@ def _libsystemd_without_archive() -> bool:
 
 @pytest.mark.slow
 @requires_go
-@pytest.mark.skipif(
-    shutil.which("dpkg-query") is None or not _libsystemd_without_archive(),
-    reason="needs Debian with libsystemd0 installed and no libsystemd.a",
-)
 def test_real_library_with_only_a_shared_object(tmp_path: Path) -> None:
+    if shutil.which("dpkg-query") is None or not _libsystemd_without_archive():
+        pytest.skip("needs Debian with libsystemd0 installed and no libsystemd.a")
     main = CALLS_FIRST.replace("-L${SRCDIR}/lib -lfirst", "-lsystemd")
     mod = write_module(tmp_path / "m", {"main.go": main})
     status, stderr = _go_build(mod, *STATIC_LINK)
