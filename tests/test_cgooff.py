@@ -88,7 +88,7 @@ CASES = {
         "stub/add.go": CGO_ADD.format(pkg="stub"),
         "stub/add_nocgo.go": NOCGO.format(
             pkg="stub",
-            body='func Add(a, b int) int {\n\tpanic("stub: built with CGO_ENABLED=0, needs cgo")\n}',
+            body='func Add(a, b int) int {\n\tpanic("stub: built with CGO_ENABLED=0, needs cgo")\n}',  # noqa: E501
         ),
     },
     "errstub": {
