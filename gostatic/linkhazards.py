@@ -29,18 +29,28 @@ DLOPEN = "dlopen"
 NSS = "nss"
 _DLOPEN_FUNCTIONS = frozenset({"dlopen", "dlmopen"})
 
-# Known ways to build a package without the call: (module, kind) -> what to do.
-_REMEDIES = {
-    ("github.com/mattn/go-sqlite3", DLOPEN): (
-        "build with -tags sqlite_omit_load_extension (SQLite without its extension loader)"
+# Known ways to build a package without the call: (module, kind or None for any, remedy).
+_REMEDIES: tuple[tuple[str, str | None, str], ...] = (
+    (
+        "github.com/mattn/go-sqlite3",
+        DLOPEN,
+        "build with -tags sqlite_omit_load_extension (SQLite without its extension loader)",
     ),
-}
+    (
+        "github.com/confluentinc/confluent-kafka-go",
+        None,
+        "build with -tags musl and a musl toolchain (musl-static): confluent-kafka-go then "
+        "links its librdkafka archive for musl",
+    ),
+)
 _NSS_REMEDY = (
     "netgo,osusergo cannot replace a C caller's lookups; a musl toolchain (musl-static, "
     "zig-static) links without glibc's NSS"
 )
 # A package directory as go -trimpath names it to the C compiler: "/_/MODULE@VERSION/SUB"
 # ("/_/MODULE/SUB" for the main module).
+# An archive may sit in a directory of its own below its package's (librdkafka_vendor/).
+_PARENT_LEVELS = 2
 _TRIMMED_DIR = re.compile(r"^/_/(?P<module>[^@]+)(?:@[^/]+)?(?P<sub>/.*)?$")
 
 
@@ -49,47 +59,50 @@ def kind_of(function: str) -> str:
     return DLOPEN if function in _DLOPEN_FUNCTIONS else NSS
 
 
-def package_of(location: str, package_dirs: Mapping[str, str]) -> str | None:
-    """The Go package whose source file ``location`` ("/dir/file.c:123") is, from the
-    graph's directory -> import path map; also for go -trimpath's "/_/module@version/file.c"."""
-    directory = os.path.dirname(location.rsplit(":", 1)[0] if ":" in location else location)
-    if not directory:
-        return None
-    found = package_dirs.get(directory)
-    if found is not None:
-        return found
+def package_of(path: str, package_dirs: Mapping[str, str]) -> str | None:
+    """The Go package a file belongs to: a source location ("/dir/file.c:123") or an
+    archive ("/dir/lib/libx.a"), matched to the nearest enclosing package directory of
+    the graph's directory -> import path map; go -trimpath's "/_/module@version/file.c"
+    is matched by import path."""
+    directory = os.path.dirname(path.rsplit(":", 1)[0] if ":" in path else path)
     trimmed = _TRIMMED_DIR.match(directory)
-    if trimmed is None:
-        return None
-    candidate = trimmed["module"] + (trimmed["sub"] or "")
-    return candidate if candidate in package_dirs.values() else None
+    if trimmed is not None:
+        candidate = trimmed["module"] + (trimmed["sub"] or "")
+        return candidate if candidate in package_dirs.values() else None
+    for _ in range(_PARENT_LEVELS + 1):
+        if not directory or directory == os.path.dirname(directory):
+            return None
+        found = package_dirs.get(directory)
+        if found is not None:
+            return found
+        directory = os.path.dirname(directory)
+    return None
 
 
 def _caller(warning: StaticWarning, package_dirs: Mapping[str, str]) -> tuple[str, str | None]:
     """(how the caller is named, its Go package if known)."""
-    package = package_of(warning.location, package_dirs) if warning.location else None
-    if package is not None:
-        source = os.path.basename(warning.location.rsplit(":", 1)[0])
-        return f"{package} ({source})", package
+    archive, paren, member = warning.caller.partition("(")
+    if warning.location:
+        package = package_of(warning.location, package_dirs)
+        if package is not None:
+            source = os.path.basename(warning.location.rsplit(":", 1)[0])
+            return f"{package} ({source})", package
     if warning.caller.startswith(GO_OBJECT_PREFIX) or not warning.caller:
         return "the program's cgo code", None
-    archive, paren, member = warning.caller.partition("(")
-    return (os.path.basename(archive) + paren + member if paren else warning.caller), None
+    shown = os.path.basename(archive) + paren + member if paren else warning.caller
+    package = package_of(archive, package_dirs) if paren else None
+    return (f"{package} ({shown})" if package else shown), package
 
 
 def _remedy(package: str | None, kind: str) -> str | None:
-    if kind == NSS:
-        return _NSS_REMEDY
-    if package is None:
-        return None
-    return next(
-        (
-            remedy
-            for (module, known), remedy in _REMEDIES.items()
-            if known == kind and (package == module or package.startswith(module + "/"))
-        ),
-        None,
+    known = (
+        remedy
+        for module, known_kind, remedy in _REMEDIES
+        if package is not None
+        and known_kind in (None, kind)
+        and (package == module or package.startswith(module + "/"))
     )
+    return next(known, _NSS_REMEDY if kind == NSS else None)
 
 
 def _detail(caller: str, kind: str, functions: list[str], remedy: str | None) -> str:

@@ -96,6 +96,18 @@ SQLITE_WARNING = """# example.com/sq
 """  # noqa: E501
 SQLITE_DIR = "/root/go/pkg/mod/github.com/mattn/go-sqlite3@v1.14.53"
 
+KAFKA_DIR = "/root/go/pkg/mod/github.com/confluentinc/confluent-kafka-go/v2@v2.11.1/kafka"
+KAFKA_WARNINGS = f"""# example.com/kafka
+/usr/bin/ld: {KAFKA_DIR}/librdkafka_vendor/librdkafka_glibc_linux_amd64.a(libcrypto-lib-dso_dlfcn.o): in function `dlfcn_globallookup':
+(.text+0x11): warning: Using 'dlopen' in statically linked applications requires at runtime the shared libraries from the glibc version used for linking
+/usr/bin/ld: {KAFKA_DIR}/librdkafka_vendor/librdkafka_glibc_linux_amd64.a(rdaddr.o): in function `rd_getaddrinfo':
+(.text+0x7b4): warning: Using 'getaddrinfo' in statically linked applications requires at runtime the shared libraries from the glibc version used for linking
+"""  # noqa: E501
+DUCKDB_DIR = "/root/go/pkg/mod/github.com/duckdb/duckdb-go-bindings/lib/linux-amd64@v0.10506.0"
+DUCKDB_WARNING = f"""/usr/bin/ld: {DUCKDB_DIR}/libduckdb_static.a(ub_duckdb_common.cpp.o): in function `duckdb::LocalFileSystem::OpenFile(std::__cxx11::basic_string<char> const&)':
+ub_duckdb_common.cpp:(.text+0x56005): warning: Using 'getpwuid' in statically linked applications requires at runtime the shared libraries from the glibc version used for linking
+"""  # noqa: E501
+
 
 def _owners(table: dict[str, tuple[Owner, ...]]) -> OwnerLookup:
     def lookup(pattern: str) -> tuple[Owner, ...] | None:
@@ -296,6 +308,26 @@ def test_an_unknown_caller_gets_no_invented_remedy() -> None:
     assert kind == "dlopen"
     assert detail.startswith("the program's cgo code calls dlopen")
     assert "sqlite_omit_load_extension" not in detail
+
+
+def test_an_archive_is_named_by_the_package_whose_directory_holds_it() -> None:
+    dirs = {
+        KAFKA_DIR: "github.com/confluentinc/confluent-kafka-go/v2/kafka",
+        DUCKDB_DIR: "github.com/duckdb/duckdb-go-bindings/lib/linux-amd64",
+    }
+    (dlopen, dl_detail), (nss, nss_detail) = linker_hazards(KAFKA_WARNINGS, dirs)
+    assert (dlopen, nss) == ("dlopen", "nss")
+    kafka = "github.com/confluentinc/confluent-kafka-go/v2/kafka (librdkafka_glibc_linux_amd64.a("
+    assert dl_detail.startswith(kafka + "libcrypto-lib-dso_dlfcn.o)) calls dlopen")
+    assert nss_detail.startswith(kafka + "rdaddr.o)) calls getaddrinfo")
+    assert all("-tags musl" in d for d in (dl_detail, nss_detail))
+    [(kind, detail)] = linker_hazards(DUCKDB_WARNING, dirs)
+    assert kind == "nss"
+    assert detail.startswith(
+        "github.com/duckdb/duckdb-go-bindings/lib/linux-amd64 "
+        "(libduckdb_static.a(ub_duckdb_common.cpp.o)) calls getpwuid"
+    )
+    assert "musl toolchain" in detail  # no remedy of its own: the general one
 
 
 def test_kinds() -> None:
