@@ -7,6 +7,7 @@ or does not build).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -25,7 +26,7 @@ from gostatic.cgooff import (
 )
 from gostatic.explain import CgoUse, analyse
 from gostatic.packages import ListedPackage, PackageGraph
-from tests.support import requires_go, write_module
+from tests.support import requires_go, run_gostatic, write_module
 
 CGO_ADD = """package {pkg}
 
@@ -263,3 +264,20 @@ def test_a_long_message_is_cut() -> None:
     verdict = judge(CgoUse("p", ("m", "p"), "external-static"), on, off, lambda _: source)
     assert verdict.verdict == "stub"
     assert len(verdict.detail) < 200 and verdict.detail.endswith('..."')
+
+
+@pytest.mark.slow
+@requires_go
+def test_a_real_fallback_is_built_when_the_user_turns_cgo_off(
+    judged: dict[str, tuple[CgoOffVerdict, Path]], gostatic_env: dict[str, str]
+) -> None:
+    """What docs/cannot-be-static.md tells a user to do for a package known to be complete
+    without cgo: CGO_ENABLED=0 gostatic build."""
+    _, mod = judged["real"]
+    env = {**gostatic_env, "CGO_ENABLED": "0"}
+    run = run_gostatic(["build", "--json", "-o", "off", "./cmd/app"], mod, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "plain"
+    ran = subprocess.run([str(mod / "off")], capture_output=True, text=True, check=False)
+    assert (ran.returncode, ran.stdout) == (0, "sum 42\n")

@@ -32,6 +32,7 @@ from tests.support import (
     assert_static_by_readelf,
     readelf_facts,
     requires_go,
+    run_gostatic,
     run_in_empty_root,
     write_module,
 )
@@ -240,3 +241,24 @@ def test_static_rung_right_after_a_plain_build(tmp_path: Path) -> None:
     # And the plain build is still the plain one afterwards.
     assert _go_build(mod, "plain-again") is None
     assert readelf_facts(mod / "plain-again")[1]
+
+
+@pytest.mark.slow
+@requires_go
+@requires_libpng
+def test_todays_workaround_names_the_private_libraries(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    """What docs/cannot-be-static.md tells a user to do until the rungs do it: pass what
+    pkg-config --static names to the C linker (it goes after the package's own -l flags)."""
+    mod = write_module(tmp_path / "png", {"main.go": PNG_MAIN})
+    assert PKG_CONFIG is not None
+    libs = subprocess.run(
+        [PKG_CONFIG, "--static", "--libs", "libpng"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    ldflags = f"-ldflags=-extldflags '{' '.join(libs)}'"
+    run = run_gostatic(["build", ldflags, "-o", "app", "."], mod, gostatic_env)
+    assert run.returncode == 0, run.stderr
+    assert_static_by_readelf(mod / "app")
+    ran = run_in_empty_root(mod / "app", tmp_path / "root")
+    assert ran.returncode == 0 and ran.stdout.startswith("libpng 1."), ran.stderr
