@@ -106,11 +106,21 @@ def install_wrapper(cache_dir: str, real: str) -> str:
     return path
 
 
-def pkg_config_command(real: str, directive: Sequence[str], what: str) -> list[str]:
+def safe_name(name: str) -> bool:
+    """Whether go would pass ``name`` to pkg-config (cmd/go's load.SafeArg: it must not
+    start like an option)."""
+    first = name[:1]
+    return bool(first) and (not first.isascii() or first.isalnum() or first in "._/")
+
+
+def pkg_config_command(real: str, directive: Sequence[str], what: str) -> list[str] | None:
     """The command go runs for one package's ``#cgo pkg-config:`` arguments, with
-    ``--static``: its flags first, then ``--`` and the package names, as go orders them."""
+    ``--static``: its flags first, then ``--`` and the package names, as go orders them.
+    None for a name go would refuse."""
     flags = [a for a in directive if a.startswith("--") and a != "--"]
     names = [a for a in directive if not a.startswith("--")]
+    if not all(safe_name(n) for n in names):
+        return None
     return [real, "--static", what, *flags, "--", *names]
 
 
@@ -122,9 +132,12 @@ def static_output_digest(
     digest = hashlib.sha256(real.encode())
     for directive in directives:
         for what in ("--cflags", "--libs"):
+            command = pkg_config_command(real, directive, what)
+            if command is None:
+                return None
             try:
                 done = subprocess.run(
-                    pkg_config_command(real, directive, what),
+                    command,
                     capture_output=True,
                     env=dict(env),
                     timeout=PKG_CONFIG_TIMEOUT,

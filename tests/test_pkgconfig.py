@@ -101,6 +101,14 @@ def test_go_orders_flags_before_names() -> None:
     assert command == ["/pc", "--static", "--libs", "--define-prefix", "--", "libpng", "zlib"]
 
 
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("libpng", True), ("gtk+-3.0", True), ("./x", True), ("-lz", False), ("", False)],
+)
+def test_names_go_would_refuse_are_not_run(name: str, safe: bool) -> None:
+    assert (pkg_config_command("/pc", [name], "--libs") is not None) == safe
+
+
 def test_nothing_to_do_without_pkg_config_packages(tmp_path: Path) -> None:
     for directives in ([], [["--static"]]):
         got = static_pkg_config_env(
