@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from gostatic.build import ELF_GOOS
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import GoEnv, go_env, run_go
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
-from gostatic.rungs import non_elf_message
 from gostatic.strategies import LADDER, NAMES, is_strategy_name, strategy_named
+from gostatic.targets import ELF_GOOS, non_elf_message
 from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:

@@ -7,14 +7,7 @@ import pytest
 from gostatic.errors import UsageError
 from gostatic.gocmd import GoEnv
 from gostatic.goflags import apply_overlay, parse_build_args
-from gostatic.rungs import (
-    Target,
-    musl_alternatives,
-    non_elf_message,
-    skip_reason,
-    target_of,
-    toolchain_env,
-)
+from gostatic.rungchoice import musl_alternatives, skip_reason, toolchain_env
 from gostatic.strategies import (
     CGO_OFF,
     EXTERNAL_STATIC,
@@ -26,6 +19,7 @@ from gostatic.strategies import (
     ZIG_STATIC,
     strategy_named,
 )
+from gostatic.targets import Target, non_elf_message, target_of
 from gostatic.toolchains import fixed_toolchains, host_goarch
 
 HOST = Target(goos="linux", goarch=host_goarch(), pie=False, cross=False, own_cc=False)
