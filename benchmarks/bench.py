@@ -221,7 +221,9 @@ def count_go_builds(mod: Path, name: str, work: Path) -> int:
 # timed from a fresh interpreter, so a module's imports that start-up has not loaded count.
 # -I: the installed gostatic, never a source tree in the current directory.
 IMPORTS = {
-    "an up-to-date build's modules": "gostatic.buildcli, gostatic.fastpath, gostatic.report.build",
+    "an up-to-date build's modules": (
+        "gostatic.options, gostatic.buildentry, gostatic.pipeline, gostatic.report.build"
+    ),
     "a rebuild's re-check and install": "gostatic.recheck, gostatic.atomic",
     "pyelftools (full path, verify)": "gostatic.elf",
     "re": "re",

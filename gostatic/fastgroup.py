@@ -78,7 +78,7 @@ class GroupPlan(Record):
 
     goflags: str
     project: tuple[str, FileId | None]
-    list_with_cgo: bool  # listed with CGO_ENABLED=1, as gostatic.build lists when go turns cgo off
+    list_with_cgo: bool  # listed with CGO_ENABLED=1, as the full path lists when go turns cgo off
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]

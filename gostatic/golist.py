@@ -47,5 +47,5 @@ def _command(args: GoBuildArgs, mode: list[str]) -> list[str]:
 
 def listing_env(env: Mapping[str, str], with_cgo: bool) -> Mapping[str, str]:
     """The environment packages are listed in: ``with_cgo`` where go turned cgo off itself
-    (see gostatic.build.Builder._lists_with_cgo), so that files importing "C" count."""
+    (see gostatic.fullbuild.Builder._lists_with_cgo), so that files importing "C" count."""
     return {**env, "CGO_ENABLED": "1"} if with_cgo else env
