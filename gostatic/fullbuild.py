@@ -96,7 +96,7 @@ class Builder:
         self.cwd = Path(request.cwd)
         self.base = self.cwd / (request.go_args.workdir or ".")
         options = request.options
-        self.forced = options.strategy  # the only rung, if given
+        self.forced = options.strategy or None  # the only rung, if given
         self.setting = ClimbSetting(
             request=request,
             goenv=goenv,

@@ -3,7 +3,7 @@
 The table drives both ways in: the hand-written parser below, which `gostatic build` runs
 on every Makefile target without typer (gostatic.buildentry), and the typer command that
 shows the options in `gostatic build --help` and completes them (gostatic.cli.build, through
-gostatic.cli.owntable). A command that builds and takes options of its own (an `image`
+gostatic.cli.optiontable). A command that builds and takes options of its own (an `image`
 command, say) declares a table ``BUILD_OPTIONS + (its options...)``, passes it to the same
 functions, and resolves the build's part with :func:`build_options`.
 

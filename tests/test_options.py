@@ -145,7 +145,7 @@ def test_typer_declares_every_option_of_the_table_with_its_help() -> None:
     ],
 )
 def test_both_ways_in_resolve_the_same_request(argv: list[str]) -> None:
-    from gostatic.cli.owntable import given_values
+    from gostatic.cli.optiontable import given_values
 
     context = _typer_build().make_context("build", list(argv))  # type: ignore[attr-defined]
     by_typer = build_request(context.args, ENV, "/", given_values(context.params))

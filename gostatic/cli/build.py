@@ -8,7 +8,7 @@ import os
 import typer
 
 from gostatic.cli import app, examples
-from gostatic.cli.owntable import given_values, with_own_options
+from gostatic.cli.optiontable import given_values, with_own_options
 from gostatic.options import BUILD_OPTIONS
 from gostatic.strategies import NAMES
 
