@@ -4,8 +4,9 @@ The table drives both ways in: the hand-written parser below, which `gostatic bu
 on every Makefile target without typer (gostatic.buildentry), and the typer command that
 shows the options in `gostatic build --help` and completes them (gostatic.cli.build, through
 gostatic.cli.optiontable). A command that builds and takes options of its own (an `image`
-command, say) declares a table ``BUILD_OPTIONS + (its options...)``, passes it to the same
-functions, and resolves the build's part with :func:`build_options`.
+command, say) declares a table ``BUILD_OPTIONS + (its options...)`` and passes it to the
+same functions: :func:`parse_command` gives it the build's request and its own options'
+values, and ``with_own_options(table)`` its typer help.
 
 Everything else on the command line is go build's: gostatic's options may stand anywhere
 among go's flags, up to ``--`` or the first package, where go's flag package stops too.
@@ -34,6 +35,7 @@ class OwnOption(Record):
     takes_value: bool = False  # else a switch, True when given
     metavar: str | None = None  # how help shows the value (None: typer's default)
     choices: tuple[str, ...] = ()  # the values the shell completes
+    repeated: bool = False  # a value option given any number of times: a tuple of them
 
 
 JSON = OwnOption("--json", "json", "Print one JSON document on stdout.")
@@ -124,7 +126,11 @@ def _take(option: OwnOption, argv: Sequence[str], i: int, own: dict[str, object]
             raise UsageError(f"{name} needs a value")
         i += 1
         value = argv[i]
-    own[option.field] = value
+    if option.repeated:
+        earlier = own.get(option.field, ())
+        own[option.field] = (*(earlier if isinstance(earlier, tuple) else ()), value)
+    else:
+        own[option.field] = value
     return i
 
 
@@ -151,18 +157,32 @@ def build_options(own: Mapping[str, object], program_args: Sequence[str] = ()) -
     return options
 
 
+def parse_command(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    table: Sequence[OwnOption] = BUILD_OPTIONS,
+    given: Mapping[str, object] | None = None,
+) -> tuple[BuildRequest, dict[str, object]]:
+    """A command line that builds (what follows the command's name) as a build request,
+    with the values of all of ``table``'s options by field: a command that adds options to
+    build's reads its own there. ``given``: values typer parsed already (see
+    gostatic.cli.optiontable), which those on the command line override."""
+    own, go_argv = split_own_options(argv, table)
+    own = {**(given or {}), **own}
+    program_args: list[str] = []
+    if own.get("smoke"):
+        go_argv, program_args = split_program_args(go_argv)
+    options = build_options(own, program_args)
+    return BuildRequest(parse_build_args(go_argv), options, env, cwd), own
+
+
 def build_request(
     argv: Sequence[str],
     env: Mapping[str, str],
     cwd: str,
     given: Mapping[str, object] | None = None,
 ) -> BuildRequest:
-    """A `gostatic build` command line (after "build") as a request. ``given``: values typer
-    already parsed (gostatic.cli.build), which the command line's own override."""
-    own, go_argv = split_own_options(argv)
-    own = {**(given or {}), **own}
-    program_args: list[str] = []
-    if own.get("smoke"):
-        go_argv, program_args = split_program_args(go_argv)
-    options = build_options(own, program_args)
-    return BuildRequest(parse_build_args(go_argv), options, env, cwd)
+    """A `gostatic build` command line (after "build") as a request."""
+    request, _ = parse_command(argv, env, cwd, BUILD_OPTIONS, given)
+    return request

@@ -15,6 +15,7 @@ from gostatic.options import (
     OwnOption,
     asks_for_help,
     build_request,
+    parse_command,
     split_own_options,
 )
 from gostatic.results import BuildOptions
@@ -162,3 +163,48 @@ def test_build_help_shows_every_option_with_its_help(
     for option in BUILD_OPTIONS:
         assert option.flag in shown
         assert " ".join(option.help.split()) in shown, option.flag
+
+
+# A command that builds and adds options of its own shares the table (not a real command:
+# its options only show that the same functions serve it).
+EXTRA = (
+    OwnOption("--output", "output", "Where the result goes.", takes_value=True, metavar="PATH"),
+    OwnOption("--add", "add", "Add SRC:DST.", takes_value=True, metavar="SRC:DST", repeated=True),
+    OwnOption("--user", "user", "Run as this user.", takes_value=True),
+)
+SHARED = (*BUILD_OPTIONS, *EXTRA)
+
+
+def test_a_command_that_adds_options_gets_the_build_request_and_its_own_values() -> None:
+    argv = ["--add", "a:/a", "--json", "--output=img.tar", "--add=b:/b", "-o", "app", "."]
+    request, own = parse_command(argv, ENV, "/src", SHARED)
+    assert request == build_request(["--json", "-o", "app", "."], ENV, "/src")
+    assert own == {"add": ("a:/a", "b:/b"), "json": True, "output": "img.tar"}
+    # build itself does not take them: they are go's.
+    assert split_own_options(["--user", "x", "."])[0] == {}
+    assert not asks_for_help(["--user", "-h", "."], SHARED)
+
+
+def test_a_command_that_adds_options_shows_them_all_in_typer_and_parses_as_the_parser() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from gostatic.cli.optiontable import given_values, with_own_options
+
+    app = typer.Typer()
+    seen: list[dict[str, object]] = []
+
+    @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+    @with_own_options(SHARED)
+    def image(ctx: typer.Context, **own: object) -> None:
+        seen.append({"own": given_values(own), "args": ctx.args})
+
+    shown = " ".join(CliRunner().invoke(app, ["--help"], env={"COLUMNS": "250"}).output.split())
+    for option in SHARED:
+        assert option.flag in shown and option.help in shown, option.flag
+    argv = ["--add", "a:/a", "--json", "--output", "img.tar", "--add=b:/b", "-o", "app", "."]
+    assert CliRunner().invoke(app, argv).exit_code == 0
+    [call] = seen
+    given, rest = call["own"], call["args"]
+    assert isinstance(given, dict) and isinstance(rest, list)
+    assert parse_command(rest, ENV, "/", SHARED, given) == parse_command(argv, ENV, "/", SHARED)

@@ -21,18 +21,23 @@ def with_own_options(table: Sequence[OwnOption]) -> Callable[[Command], Command]
     given)."""
 
     def declare(command: Command) -> Command:
-        context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        context = context.replace(annotation=typer.Context)
-        own = [_parameter(option) for option in table]
-        command.__signature__ = inspect.Signature([context, *own])  # type: ignore[attr-defined]
+        context = inspect.Parameter(
+            "ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+        )
+        parameters = [context, *(_parameter(option) for option in table)]
+        command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+        # The annotations themselves, not the module's text of them: typer resolves these.
+        command.__annotations__ = {p.name: p.annotation for p in parameters}
         return command
 
     return declare
 
 
 def given_values(values: dict[str, object]) -> dict[str, object]:
-    """The options typer saw given: switches that are on, values that were passed."""
-    return {field: value for field, value in values.items() if value not in (None, False)}
+    """The options typer saw given, as gostatic.options' parser gives them: switches that
+    are on, values that were passed, a repeated option's values as a tuple."""
+    parsed = {f: tuple(v) if isinstance(v, list) else v for f, v in values.items()}
+    return {field: value for field, value in parsed.items() if value not in (None, False, ())}
 
 
 def _parameter(option: OwnOption) -> inspect.Parameter:
@@ -40,7 +45,9 @@ def _parameter(option: OwnOption) -> inspect.Parameter:
     declared = typer.Option(
         option.flag, metavar=option.metavar, help=option.help, autocompletion=complete
     )
-    kind: Any = (str | None) if option.takes_value else bool
+    kind: Any = bool
+    if option.takes_value:
+        kind = list[str] | None if option.repeated else str | None
     return inspect.Parameter(
         option.field,
         inspect.Parameter.KEYWORD_ONLY,
