@@ -301,7 +301,7 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
 
 
 def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
-    """Start go env and go list as gostatic.build will ask them, so that they run while
+    """Start go env and go list as gostatic.fullbuild will ask them, so that they run while
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
     from gostatic.goenv import ENV_ARGS
