@@ -222,7 +222,8 @@ def count_go_builds(mod: Path, name: str, work: Path) -> int:
 # -I: the installed gostatic, never a source tree in the current directory.
 IMPORTS = {
     "an up-to-date build's modules": (
-        "gostatic.buildcli, gostatic.incremental.fast, gostatic.report.build"
+        "gostatic.options, gostatic.buildentry, gostatic.pipeline, "
+        "gostatic.incremental.fast, gostatic.report.build"
     ),
     "a rebuild's re-check and install": "gostatic.incremental.recheck, gostatic.atomic",
     "pyelftools (full path, verify)": "gostatic.elf",

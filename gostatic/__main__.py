@@ -15,9 +15,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # `build` takes go's own flags and runs on every Makefile target: it skips typer.
     if args[:1] == ["build"]:
-        from gostatic.buildcli import asks_for_help, run_build_cli
+        from gostatic.options import asks_for_help
 
         if not asks_for_help(args[1:]):
+            from gostatic.buildentry import run_build_cli
+
             return run_build_cli(args[1:], os.environ, os.getcwd())
     from gostatic.cli import run_app
 

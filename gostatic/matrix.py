@@ -11,15 +11,14 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from gostatic.build import ELF_GOOS
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.gocmd import run_go
 from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
 from gostatic.packages import exe_name, load_packages
 from gostatic.records import TYPE_CHECKING, Record
-from gostatic.rungs import non_elf_message
 from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
+from gostatic.targets import ELF_GOOS, non_elf_message
 from gostatic.toolchains import INSTALL_HINT, Toolchains
 
 if TYPE_CHECKING:

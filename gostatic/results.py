@@ -1,8 +1,8 @@
 """What a build is asked and what it reports: plain data shared by the fast path, the
-ladder (gostatic.build) and the reporters, in a module cheap enough to import on every
-Makefile target.
+full path (gostatic.fullbuild), the sequence that runs them (gostatic.pipeline) and the
+reporters, in a module cheap enough to import on every Makefile target.
 
-Records on that path (here, and in goflags, strategies, gocmd, stage and fastpath) are
+Records on that path (here, and in goflags, strategies, gocmd and gostatic.incremental) are
 immutable records declared like NamedTuples (gostatic.records), not frozen dataclasses:
 importing dataclasses pulls in inspect, and typing pulls in re, ~10 ms each, measured,
 against 40-70 ms for an up-to-date `go build`. Paths here are strings for the same reason
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 
     from gostatic.goflags import GoBuildArgs
+    from gostatic.smoke import SmokeResult
 
     Outcome: TypeAlias = Literal["static", "dynamic", "build-failed", "skipped"]
     ProgressFn: TypeAlias = Callable[[str, "Attempt"], None]
@@ -29,7 +30,8 @@ STATIC_DETAIL = "no interpreter, no DT_NEEDED"
 
 
 class BuildOptions(Record):
-    """gostatic's own options for a build, resolved once."""
+    """gostatic's own options for a build, resolved once (gostatic.options declares the
+    command-line options that set them)."""
 
     json: bool = False
     strategy: str | None = None
@@ -38,6 +40,8 @@ class BuildOptions(Record):
     no_cache: bool = False  # neither read nor write the strategy cache
     cache_dir: str | None = None  # --cache-dir, relative to the request's cwd
     pin: bool = False  # write each winning strategy into the project's gostatic.toml
+    smoke: bool = False  # run each static output in an empty root once built
+    program_args: tuple[str, ...] = ()  # with smoke: the arguments each run gets
 
 
 class BuildRequest(Record):
@@ -84,6 +88,20 @@ class BuildReport(Record):
         if any(not r.static for r in self.results):
             return EXIT_NOT_STATIC
         return EXIT_OK
+
+
+class BuildOutcome(Record):
+    """A build's report, with each static output's smoke run when they were asked for."""
+
+    report: BuildReport
+    smoke: Mapping[str, SmokeResult] | None = None  # by package, with --smoke
+
+    @property
+    def exit_status(self) -> int:
+        status = self.report.exit_status
+        if status == EXIT_OK and self.smoke and any(run.failed for run in self.smoke.values()):
+            return EXIT_FAILED
+        return status
 
 
 def no_progress(package: str, attempt: Attempt) -> None:

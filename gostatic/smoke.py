@@ -14,13 +14,16 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from gostatic.errors import ElfError
+from gostatic.records import Record
 
-SmokeStatus = Literal["ran", "not-started", "timeout", "skipped"]
+TYPE_CHECKING = False  # see gostatic.records
+if TYPE_CHECKING:
+    from typing import Literal, TypeAlias
+
+    SmokeStatus: TypeAlias = Literal["ran", "not-started", "timeout", "skipped"]
 
 DEFAULT_TIMEOUT = 60.0
 _KEEP = 64 * 1024  # characters of each stream kept for the report
@@ -56,8 +59,7 @@ _CHROOT_FAILED = 125
 _EXEC_FAILED = (126, 127)
 
 
-@dataclass(frozen=True)
-class SmokeResult:
+class SmokeResult(Record):
     status: SmokeStatus
     exit_status: int | None  # the program's, when it ran
     stdout: str
@@ -188,14 +190,6 @@ def _text(data: bytes | str | None) -> str:
         return ""
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     return text if len(text) <= _KEEP else text[:_KEEP] + "\n[... cut]\n"
-
-
-def split_program_args(go_argv: Sequence[str]) -> tuple[list[str], list[str]]:
-    """With --smoke, everything after the first ``--`` is the program's, not go build's."""
-    if "--" not in go_argv:
-        return list(go_argv), []
-    at = list(go_argv).index("--")
-    return list(go_argv[:at]), list(go_argv[at + 1 :])
 
 
 def smoke_outputs(

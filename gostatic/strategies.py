@@ -73,7 +73,7 @@ ZIG_STATIC = Strategy(
     toolchain="zig",
 )
 
-# The rungs after external-static are tried only where they apply (gostatic.rungs):
+# The rungs after external-static are tried only where they apply (gostatic.rungchoice):
 # static-pie only for -buildmode=pie, the musl toolchains only when installed and not for a
 # PIE. musl-gcc comes before zig as the quicker one: zig builds musl itself on first use.
 LADDER: tuple[Strategy, ...] = (
@@ -98,13 +98,3 @@ def strategy_named(name: str) -> Strategy:
         return _BY_NAME[name]
     except KeyError:
         raise UsageError(f"unknown strategy {name!r}; choose one of: {', '.join(NAMES)}") from None
-
-
-def ladder_from(
-    first: Strategy | None, ladder: tuple[Strategy, ...] = LADDER
-) -> tuple[Strategy, ...]:
-    """``ladder`` (the project's, if it has its own), starting with ``first`` (a cached or
-    predicted strategy) when given."""
-    if first is None:
-        return ladder
-    return (first, *(s for s in ladder if s is not first))

@@ -385,7 +385,7 @@ def test_ctrl_c_exits_130_and_leaves_no_file(
     slow_go.chmod(0o755)
     env = {**gostatic_env, "GOSTATIC_GO": str(slow_go)}
     status, err = _interrupt_gostatic(seed, env, ["build", "-o", "app", "./fmt"], marker.exists)
-    assert status == 130
+    assert status == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(os.listdir(seed)) == ["cgo", "fmt", "go.mod", "log-syslog"]
 

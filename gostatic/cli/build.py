@@ -1,19 +1,16 @@
-"""`gostatic build` in typer, for help and completion; the fast path is gostatic.buildcli."""
+"""`gostatic build` in typer, for help and completion; a build runs without typer
+(gostatic.buildentry), and both take the options of one table (gostatic.options)."""
 
 from __future__ import annotations
 
 import os
-from typing import Annotated
 
 import typer
 
-from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
+from gostatic.cli.optiontable import given_values, with_own_options
+from gostatic.cli.root import app, examples
+from gostatic.options import BUILD_OPTIONS
 from gostatic.strategies import NAMES
-
-
-def _complete_strategy(incomplete: str) -> list[str]:
-    return [name for name in NAMES if name.startswith(incomplete)]
-
 
 # Built from the strategy names so that a new rung cannot be left out of the help.
 _HELP = f"""Build like `go build` (same flags, same packages, same outputs), static guaranteed.
@@ -37,54 +34,11 @@ installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed)
         "gostatic build --smoke -o bin/server ./cmd/server -- --version",
     ),
 )
-def build(
-    ctx: typer.Context,
-    json_out: JsonOption = False,
-    strategy: Annotated[
-        str | None,
-        typer.Option(
-            "--strategy",
-            help=f"Use this strategy only ({', '.join(NAMES)}).",
-            autocompletion=_complete_strategy,
-        ),
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Treat hazards (NSS, dlopen) as failure.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Print only errors and warnings.")] = False,
-    no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the strategy cache.")
-    ] = False,
-    cache_dir: CacheDirOption = None,
-    pin: Annotated[
-        bool,
-        typer.Option("--pin", help="Pin each package's winning strategy in gostatic.toml."),
-    ] = False,
-    smoke: Annotated[
-        bool,
-        typer.Option(
-            "--smoke",
-            help="Run each built binary in an empty root; arguments after -- go to it.",
-        ),
-    ] = False,
-) -> None:
-    # The help is _HELP, above.
-    from gostatic.buildcli import run_build_cli
+@with_own_options(BUILD_OPTIONS)
+def build(ctx: typer.Context, **own: object) -> None:
+    # The help is _HELP, above. typer comes here when a help flag it does not know (-h,
+    # -help) stands among go's flags: the build runs, and go answers it.
+    from gostatic.buildentry import run_build_cli
 
-    own = [
-        flag
-        for flag, on in (
-            ("--json", json_out),
-            ("--strict", strict),
-            ("--quiet", quiet),
-            ("--no-cache", no_cache),
-            ("--pin", pin),
-            ("--smoke", smoke),
-        )
-        if on
-    ]
-    if strategy is not None:
-        own += ["--strategy", strategy]
-    if cache_dir is not None:
-        own += ["--cache-dir", str(cache_dir)]
-    raise typer.Exit(run_build_cli([*own, *ctx.args], os.environ, os.getcwd()))
+    status = run_build_cli(ctx.args, os.environ, os.getcwd(), given_values(own))
+    raise typer.Exit(status)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from gostatic import __version__
+from gostatic.options import CACHE_DIR, JSON
 
 
 def examples(*commands: str) -> str:
@@ -16,16 +17,11 @@ def examples(*commands: str) -> str:
     return "Examples:\n\n```\n" + "\n".join(commands) + "\n```"
 
 
-# Options more than one command takes, declared once.
+# Options other commands share with build's (declared in gostatic.options).
 CacheDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--cache-dir",
-        metavar="DIR",
-        help="Cache directory (default: $GOSTATIC_CACHE_DIR, else $XDG_CACHE_HOME/gostatic).",
-    ),
+    Path | None, typer.Option(CACHE_DIR.flag, metavar=CACHE_DIR.metavar, help=CACHE_DIR.help)
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+JsonOption = Annotated[bool, typer.Option(JSON.flag, help=JSON.help)]
 
 app = typer.Typer(
     name="gostatic",

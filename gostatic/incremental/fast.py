@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 
 from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
-from gostatic.gooutput import with_goflags_output
 from gostatic.incremental.plan import (
     names_several_packages,
     read_plan,
@@ -70,7 +69,6 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
 
     Whatever go ran here stays in ``session``, so the full path never runs it twice.
     """
-    request = with_goflags_output(request)
     options = request.options
     explicit = os.path.join(request.cwd, options.cache_dir) if options.cache_dir else None
     cache_root = cache_dir(request.env, explicit)
@@ -330,7 +328,7 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
 
 
 def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
-    """Start go env and go list as gostatic.build will ask them, so that they run while
+    """Start go env and go list as gostatic.fullbuild will ask them, so that they run while
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
     from gostatic.goenv import ENV_ARGS

@@ -125,7 +125,8 @@ class Plan(Record):
 
     goflags: str
     project: tuple[str, FileId | None]  # gostatic.toml and its identity: a new pin voids the plan
-    list_with_cgo: bool  # listed with CGO_ENABLED=1, as gostatic.build lists when go turns cgo off
+    # Listed with CGO_ENABLED=1, as gostatic.fullbuild lists when go turns cgo off.
+    list_with_cgo: bool
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]

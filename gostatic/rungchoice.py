@@ -1,4 +1,9 @@
-"""Which rungs of the ladder apply to one build, and why the others are skipped.
+"""Which rungs one package tries, in which order, and why a rung is skipped.
+
+A *strategy* (gostatic.strategies) is a named, fixed way to ask go for a static binary;
+the *ladder* is the order they are tried in (the standard one, or a project's); a *rung*
+is one strategy in its place on one package's ladder. :func:`choose_rungs` orders the
+rungs; :func:`skip_reason` says which of them cannot apply to the build's target.
 
 Skipping a rung that cannot work saves a build, and for some rungs prevents a wrong
 answer: with -buildmode=pie, external-static links without complaint but quietly drops
@@ -7,11 +12,17 @@ the PIE (measured: ELF type EXEC), and the host's gcc cannot compile cgo for ano
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from gostatic.goenv import GoEnv
-from gostatic.goflags import GoBuildArgs, user_value
-from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, NETGO, PLAIN, STATIC_PIE, Strategy
+from gostatic.strategies import (
+    CGO_OFF,
+    EXTERNAL_STATIC,
+    NETGO,
+    PLAIN,
+    STATIC_PIE,
+    Strategy,
+    is_strategy_name,
+    strategy_named,
+)
+from gostatic.targets import Target
 from gostatic.toolchains import (
     INSTALL_HINT,
     INSTALL_MUSL,
@@ -22,51 +33,42 @@ from gostatic.toolchains import (
     host_goos,
 )
 
-# go's own C compiler names; any other CC is the user's choice, perhaps a cross compiler.
-_DEFAULT_CC = frozenset({"", "gcc", "cc", "clang"})
 
-# Binary formats of the targets that are not ELF, for a message that says what they are.
-_NON_ELF_FORMAT = {
-    "windows": "PE (Windows)",
-    "darwin": "Mach-O (macOS)",
-    "ios": "Mach-O (iOS)",
-    "plan9": "Plan 9 a.out",
-    "aix": "XCOFF (AIX)",
-    "js": "WebAssembly",
-    "wasip1": "WebAssembly",
-}
+def choose_rungs(
+    ladder: tuple[Strategy, ...],
+    *,
+    forced: str | None = None,
+    pinned: str | None = None,
+    cached: str | None = None,
+    predicted: str | None = None,
+    stamped: str | None = None,
+) -> tuple[Strategy, ...]:
+    """The rungs one package tries, in order.
 
-
-def non_elf_message(goos: str) -> str:
-    kind = _NON_ELF_FORMAT.get(goos, "non-ELF")
-    return (
-        f"GOOS={goos} produces {kind} binaries, not ELF: static verification does not "
-        "apply (gostatic proves ELF targets only: linux, android, the BSDs, solaris, "
-        "illumos); use go build for this target"
-    )
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a build is for, as far as choosing rungs goes."""
-
-    goos: str
-    goarch: str
-    pie: bool
-    cross: bool  # not the machine gostatic runs on: the host's C compiler cannot target it
-    own_cc: bool  # CC names a compiler of the user's choosing (perhaps a cross compiler)
+    ``forced`` (--strategy) or else ``pinned`` (the project's pin) is the only rung; both
+    are names gostatic validated, and an unknown one is a usage error. Otherwise the
+    project's ``ladder``, started at the first of these that names a rung of it: the
+    strategy the cache says worked for this package and toolchain (``cached``), the one
+    the import graph predicts (``predicted``), the stage's last winner (``stamped``).
+    Those three are untrusted (read from files, or derived from them): they are only
+    looked up, and a name that is not on the ladder is ignored.
+    """
+    only = forced or pinned
+    if only is not None:
+        return (strategy_named(only),)
+    for name in (cached, predicted, stamped):
+        first = _on_ladder(name, ladder)
+        if first is not None:
+            return (first, *(s for s in ladder if s is not first))
+    return ladder
 
 
-def target_of(goenv: GoEnv, args: GoBuildArgs) -> Target:
-    # A command-line -buildmode wins over one in GOFLAGS (distributions set it there).
-    buildmode = user_value(args, goenv.goflags, "buildmode")
-    return Target(
-        goos=goenv.goos,
-        goarch=goenv.goarch,
-        pie=buildmode == "pie",
-        cross=(goenv.goos, goenv.goarch) != (host_goos(), host_goarch()),
-        own_cc=goenv.cc.strip() not in _DEFAULT_CC,
-    )
+def _on_ladder(name: str | None, ladder: tuple[Strategy, ...]) -> Strategy | None:
+    """The strategy of that name if ``ladder`` has it; an untrusted name is only looked up."""
+    if name is None or not is_strategy_name(name):
+        return None
+    strategy = strategy_named(name)
+    return strategy if strategy in ladder else None
 
 
 def skip_reason(

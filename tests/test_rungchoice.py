@@ -1,20 +1,16 @@
-"""Which rungs apply to which target, and what gets said when one does not: pure functions."""
+"""Which rungs one package tries, in which order; which apply to which target, and what
+gets said when one does not: pure functions."""
 
 from __future__ import annotations
+
+import itertools
 
 import pytest
 
 from gostatic.errors import UsageError
 from gostatic.goenv import GoEnv
 from gostatic.goflags import apply_overlay, parse_build_args
-from gostatic.rungs import (
-    Target,
-    musl_alternatives,
-    non_elf_message,
-    skip_reason,
-    target_of,
-    toolchain_env,
-)
+from gostatic.rungchoice import choose_rungs, musl_alternatives, skip_reason, toolchain_env
 from gostatic.strategies import (
     CGO_OFF,
     EXTERNAL_STATIC,
@@ -24,8 +20,10 @@ from gostatic.strategies import (
     PLAIN,
     STATIC_PIE,
     ZIG_STATIC,
+    Strategy,
     strategy_named,
 )
+from gostatic.targets import Target, non_elf_message, target_of
 from gostatic.toolchains import fixed_toolchains, host_goarch
 
 HOST = Target(goos="linux", goarch=host_goarch(), pie=False, cross=False, own_cc=False)
@@ -141,3 +139,73 @@ def test_non_elf_message_names_the_format(goos: str, words: str) -> None:
     message = non_elf_message(goos)
     assert f"GOOS={goos} produces {words} binaries" in message
     assert "static verification does not apply" in message
+
+
+def _names(rungs: tuple[Strategy, ...]) -> list[str]:
+    return [s.name for s in rungs]
+
+
+# A project's ladder that leaves some strategies out and reorders the rest.
+PROJECT = (CGO_OFF, PLAIN, EXTERNAL_STATIC)
+
+
+def test_without_any_hint_the_ladder_is_climbed_as_it_is() -> None:
+    assert choose_rungs(LADDER) == LADDER
+    assert choose_rungs(PROJECT) == PROJECT
+
+
+def test_the_first_hint_on_the_ladder_goes_first_and_the_rest_keep_their_order() -> None:
+    assert _names(choose_rungs(LADDER, cached="external-static")) == [
+        "external-static", "plain", "netgo", "cgo-off", "static-pie", "musl-static", "zig-static",
+    ]  # fmt: skip
+    assert _names(choose_rungs(PROJECT, predicted="plain")) == [
+        "plain",
+        "cgo-off",
+        "external-static",
+    ]
+    assert _names(choose_rungs(PROJECT, stamped="external-static")) == [
+        "external-static", "cgo-off", "plain",
+    ]  # fmt: skip
+
+
+def test_the_cache_beats_the_prediction_which_beats_the_stamp() -> None:
+    rungs = choose_rungs(PROJECT, cached="external-static", predicted="plain", stamped="cgo-off")
+    assert rungs[0] is EXTERNAL_STATIC
+    assert choose_rungs(PROJECT, predicted="plain", stamped="external-static")[0] is PLAIN
+
+
+@pytest.mark.parametrize(
+    "untrusted",
+    ["netgo", "zig-static", "no-such-strategy", "-ldflags=-evil", "", "plain ", "PLAIN"],
+)
+def test_untrusted_names_off_the_ladder_are_ignored(untrusted: str) -> None:
+    # netgo and zig-static are strategies, but not on this project's ladder.
+    for hint in ("cached", "predicted", "stamped"):
+        assert choose_rungs(PROJECT, **{hint: untrusted}) == PROJECT
+    rungs = choose_rungs(PROJECT, cached=untrusted, predicted=untrusted, stamped="plain")
+    assert rungs[0] is PLAIN
+
+
+def test_forced_or_pinned_is_the_only_rung_on_the_ladder_or_not() -> None:
+    hints = {"cached": "plain", "predicted": "plain", "stamped": "plain"}
+    assert choose_rungs(PROJECT, forced="zig-static", **hints) == (ZIG_STATIC,)
+    assert choose_rungs(PROJECT, pinned="netgo", **hints) == (NETGO,)
+    assert choose_rungs(PROJECT, forced="cgo-off", pinned="netgo") == (CGO_OFF,)
+
+
+def test_an_unknown_forced_or_pinned_name_is_a_usage_error() -> None:
+    # Both were validated before (the command line, the project file): never silently ignored.
+    with pytest.raises(UsageError, match="unknown strategy"):
+        choose_rungs(LADDER, forced="-ldflags=-evil")
+    with pytest.raises(UsageError, match="unknown strategy"):
+        choose_rungs(LADDER, pinned="fast")
+
+
+def test_every_choice_without_a_given_rung_is_the_ladder_reordered() -> None:
+    names = [*(s.name for s in LADDER), "junk", None]
+    for cached, predicted, stamped in itertools.product(names, repeat=3):
+        for ladder in (LADDER, PROJECT):
+            rungs = choose_rungs(ladder, cached=cached, predicted=predicted, stamped=stamped)
+            assert sorted(_names(rungs)) == sorted(_names(ladder))
+            first = next((n for n in (cached, predicted, stamped) if n in _names(ladder)), None)
+            assert rungs[0].name == (first or ladder[0].name)

@@ -1,0 +1,307 @@
+"""One package's climb: try its rungs in order until one gives a binary proved static, and
+install that one.
+
+Each rung is one `go build` into the package's stage. A build that fails in a way that
+means "this strategy does not apply here" goes on to the next rung; one that fails
+because the code does not compile ends the climb with go's message. A binary that is not
+static, or carries a hazard that rules it out, goes on too. A static glibc binary that
+carries the NSS loader is set aside while the musl rungs are tried, and installed only if
+none of them links the program.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gostatic.goflags import apply_overlay, overlay_env
+from gostatic.incremental.install import settle
+from gostatic.incremental.stage import Stage, Stamp, go_build_id
+from gostatic.records import Record
+from gostatic.results import STATIC_DETAIL, Attempt, PackageResult
+from gostatic.rungchoice import musl_alternatives, skip_reason, toolchain_env
+from gostatic.toolchains import INSTALL_HINT
+
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from gostatic.cache import CacheKey
+    from gostatic.elf import ElfFacts
+    from gostatic.gocmd import GoSession
+    from gostatic.goenv import GoEnv
+    from gostatic.packages import ListedPackage
+    from gostatic.results import BuildRequest, ProgressFn
+    from gostatic.strategies import Strategy
+    from gostatic.targets import Target
+    from gostatic.toolchains import Toolchains
+
+# go build failures that mean "this strategy does not apply here", not "the code is wrong".
+_STRATEGY_FAILURE = re.compile(
+    r"build constraints exclude all Go files"
+    r"|requires external \(cgo\) linking"
+    r"|cgo is not enabled|requires cgo"
+    r"|C compiler .* not found"
+    r"|running \S+ failed"
+    r"|collect2: error|/ld: |undefined reference to"
+)
+
+# Hazards that mean the program cannot work at all, so no static ELF makes up for them.
+_BROKEN_HAZARDS = frozenset({"cgo-stub"})
+
+
+class ClimbSetting(Record):
+    """What every climb of one build shares."""
+
+    request: BuildRequest
+    goenv: GoEnv
+    target: Target
+    tools: Toolchains  # probed only when a rung asks
+    session: GoSession
+    progress: ProgressFn
+    forced: bool  # the only rung was given with --strategy
+    # A build ID the user fixes (-ldflags=-buildid=X) survives every relink, so it cannot
+    # tell that a binary changed: then every binary is read again.
+    fixed_build_id: bool
+
+
+class _Candidate(Record):
+    """A stage binary proved static, ready to be installed."""
+
+    strategy: str
+    stage_bin: Path
+    build_id: str
+    hazards: tuple[tuple[str, str], ...]
+
+
+class Climb:
+    """One package's climb: its rungs, what was tried, and what is held for later."""
+
+    def __init__(
+        self,
+        setting: ClimbSetting,
+        pkg: ListedPackage,
+        output: str | None,
+        stage: Stage,
+        stamp: Stamp | None,
+        candidates: tuple[Strategy, ...],
+        package_args: list[str],
+        cgo_off_refusal: str | None,
+        cache_key: CacheKey | None = None,
+    ) -> None:
+        self.setting = setting
+        self.pkg = pkg
+        self.output = output
+        self.stage = stage  # its name is the binary's
+        self.candidates = candidates  # the rungs this climb tries, in order
+        # The package arguments of each go build (see gostatic.fullbuild).
+        self.package_args = package_args
+        # Why a cgo-off build must not be taken for this package (the import graph says).
+        self.cgo_off_refusal = cgo_off_refusal
+        # Where the strategy cache records this climb's winner (None: the cache takes no
+        # part, as when the rung was given); the builder records it, the climb never reads it.
+        self.cache_key = cache_key
+        self.stamp = stamp  # the stage's, read before the rungs were chosen
+        self.attempts: list[Attempt] = []
+        self.warnings: list[str] = []
+        self.seen: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], str] = {}
+        self.compiled = False
+        self.fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
+
+    def reads_new_binary(self) -> bool:
+        """Whether the first rung will leave a binary no stamp vouches for (a guess for
+        importing early; :meth:`_try` decides)."""
+        if not self.candidates:
+            return False
+        stamp = self.stamp
+        return (
+            stamp is None
+            or self.setting.fixed_build_id
+            or stamp.strategy != self.candidates[0].name
+        )
+
+    def start_first_rung(self) -> None:
+        """Start the first rung's go build; :meth:`run` takes its result from the session."""
+        if not self.candidates:
+            return
+        strategy = self.candidates[0]
+        if self._skip(strategy) is not None:
+            return
+        argv, env, stage_bin = self._go_build(strategy)
+        stage_bin.parent.mkdir(parents=True, exist_ok=True)
+        self.setting.session.start(["build", *argv, *self.package_args], env=env, cwd=self._cwd)
+
+    def run(self) -> PackageResult:
+        for strategy in self.candidates:
+            result = self._try(strategy)
+            if result is not None:
+                return result
+        if self.fallback is not None:
+            return self._accept(self.fallback, None)
+        return self._not_static()
+
+    @property
+    def _cwd(self) -> Path:
+        return Path(self.setting.request.cwd)
+
+    def _record(self, attempt: Attempt) -> None:
+        self.attempts.append(attempt)
+        self.setting.progress(self.pkg.import_path, attempt)
+
+    def _skip(self, strategy: Strategy) -> str | None:
+        """Why this rung is not run: one that cannot apply to this target is skipped for
+        that reason first; a cgo-off build of a package with no pure-Go fallback passes
+        the ELF check and is still broken."""
+        setting = self.setting
+        skip = skip_reason(strategy, setting.target, setting.tools, forced=setting.forced)
+        if skip is not None or ("CGO_ENABLED", "0") not in strategy.overlay.env:
+            return skip
+        return self.cgo_off_refusal
+
+    def _go_build(self, strategy: Strategy) -> tuple[list[str], dict[str, str], Path]:
+        """The go build arguments (after "build", before the packages) and environment of
+        one rung, and the stage binary it writes."""
+        setting = self.setting
+        req = setting.request
+        stage_bin = Path(self.stage.binary(strategy.name))
+        argv = apply_overlay(req.go_args, setting.goenv.goflags, strategy.overlay, str(stage_bin))
+        env = overlay_env(req.env, strategy.overlay)
+        env.update(toolchain_env(strategy, setting.target, setting.tools))
+        return argv, env, stage_bin
+
+    def _try(self, strategy: Strategy) -> PackageResult | None:
+        """One rung. Returns the package's final result, or None to go on climbing."""
+        refusal = self._skip(strategy)
+        if refusal is not None:
+            self._record(Attempt(strategy.name, "skipped", refusal))
+            return None
+        argv, env, stage_bin = self._go_build(strategy)
+        signature = (
+            tuple(argv),
+            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
+        )
+        if signature in self.seen:
+            detail = f"same build as {self.seen[signature]}"
+            self._record(Attempt(strategy.name, "skipped", detail))
+            return None
+        self.seen[signature] = strategy.name
+
+        stage_bin.parent.mkdir(parents=True, exist_ok=True)
+        built = self.setting.session.run(
+            ["build", *argv, *self.package_args], env=env, cwd=self._cwd, check=False
+        )
+        if not built.ok:
+            if not self.compiled and not _STRATEGY_FAILURE.search(built.stderr):
+                self._record(Attempt(strategy.name, "build-failed", built.first_error_line))
+                return self._not_static(go_error=built.stderr)
+            self._record(
+                Attempt(strategy.name, "build-failed", built.first_error_line, built.stderr)
+            )
+            return None
+        self.compiled = True
+        return self._check(strategy, stage_bin, built.stderr)
+
+    def _check(self, strategy: Strategy, stage_bin: Path, said: str) -> PackageResult | None:
+        """Take a rung's binary if it is proved static with no hazard that rules it out
+        (``said``: what go printed building it)."""
+        build_id = go_build_id(stage_bin)
+        stamp = self.stamp
+        if (
+            stamp is not None
+            and not self.setting.fixed_build_id
+            and stamp.strategy == strategy.name
+            and stamp.build_id == build_id
+        ):
+            verified: Stamp | None = stamp  # proved static by an earlier run: no ELF read
+            hazards = stamp.hazards
+        else:
+            verified = None
+            facts = _inspect(stage_bin)
+            if not facts.is_static:
+                needs = facts.run_time_needs() or "dynamic"
+                self._record(Attempt(strategy.name, "dynamic", needs, said))
+                return None
+            hazards = tuple((h.kind, h.detail) for h in facts.hazards)
+        rejection = self._rejection(hazards)
+        if rejection is not None:
+            self._record(Attempt(strategy.name, "static", rejection, said))
+            return None
+        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards)
+        if verified is None and self._set_aside_for_musl(strategy, candidate):
+            return None
+        self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
+        return self._accept(candidate, verified)
+
+    def _accept(self, candidate: _Candidate, verified: Stamp | None) -> PackageResult:
+        """Install a proved-static stage binary; ``verified`` is the stamp that proved it."""
+        stamp = Stamp(candidate.strategy, candidate.build_id, None, candidate.hazards)
+        wrote = self._install(candidate.stage_bin, stamp, verified)
+        if verified is None:
+            self.stage.discard_others(candidate.strategy)
+        return PackageResult(
+            package=self.pkg.import_path,
+            output=self.output,
+            strategy=candidate.strategy,
+            static=True,
+            hazards=candidate.hazards,
+            attempts=tuple(self.attempts),
+            up_to_date=not wrote,
+        )
+
+    def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:
+        """Why a static binary is still not taken, or None to take it."""
+        broken = [(k, d) for k, d in hazards if k in _BROKEN_HAZARDS]
+        if broken:
+            return "rejected: " + "; ".join(f"{k}: {d}" for k, d in broken)
+        if hazards and self.setting.request.options.strict:
+            return "rejected by --strict: " + "; ".join(f"{k}: {d}" for k, d in hazards)
+        return None
+
+    def _set_aside_for_musl(self, strategy: Strategy, candidate: _Candidate) -> bool:
+        """Hold a glibc binary that carries the NSS loader while a musl rung is tried.
+
+        glibc's NSS loader dlopen()s libnss_*.so for user and host lookups, which fails in
+        an empty root; musl has no such loader. If no musl rung links the program, the held
+        binary is installed after all (see :meth:`run`), hazard and warning included.
+        """
+        if strategy.toolchain is not None or not any(k == "nss" for k, _ in candidate.hazards):
+            return False
+        if self.fallback is not None:
+            return False
+        tried = {a.strategy for a in self.attempts}
+        alternatives = musl_alternatives(self.candidates, self.setting.target, self.setting.tools)
+        untried = [s.name for s in alternatives if s.name not in tried]
+        if not untried:
+            self.warnings.append(
+                f"{self.pkg.import_path}: glibc's NSS loader is linked in; with a musl "
+                f"toolchain gostatic links the program without it ({INSTALL_HINT})"
+            )
+            return False
+        self.fallback = candidate
+        detail = f"set aside: nss hazard; trying {', '.join(untried)} first"
+        self._record(Attempt(strategy.name, "static", detail))
+        return True
+
+    def _install(self, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
+        """Put a verified stage binary at the output and stamp it; False if already there."""
+        request = self.setting.request
+        base = self._cwd / (request.go_args.workdir or ".")
+        output = (str(base / self.output), self.output) if self.output else None
+        return settle(self.stage, str(stage_bin), output, new, old, read_fully=True)
+
+    def _not_static(self, go_error: str | None = None) -> PackageResult:
+        """The result of a climb that installed nothing (``go_error``: the code did not
+        compile)."""
+        return PackageResult(
+            package=self.pkg.import_path,
+            output=self.output,
+            strategy=None,
+            static=False,
+            hazards=(),
+            attempts=tuple(self.attempts),
+            go_error=go_error,
+        )
+
+
+def _inspect(path: Path) -> ElfFacts:
+    from gostatic.elf import inspect_elf  # pyelftools is only imported when a binary changed
+
+    return inspect_elf(path)
