@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gostatic.errors import EXIT_FAILED, EXIT_OK, UsageError
+from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
 from gostatic.goflags import GoFlag
 from gostatic.incremental import codec
 from gostatic.paths import STAGE_DIR, cache_dir
@@ -80,10 +80,21 @@ def run_image(request: ImageRequest, observer: ImageObserver | None = None) -> I
     check_destination(request.destination, len(request.platforms), request.image.environ)
     observer.step("listing the package")
     _check_one_main_package(request)
+    scratch: list[str] = []  # build directories made outside an unwritable cache
+    try:
+        return _build_and_write(request, observer, scratch)
+    finally:
+        for directory in scratch:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _build_and_write(
+    request: ImageRequest, observer: ImageObserver, scratch: list[str]
+) -> ImageOutcome:
     builds: list[PlatformBuild] = []
     for platform in request.platforms:
         observer.step(_doing("building", platform))
-        built = _build(request, platform, observer.building(platform))
+        built = _build(request, platform, observer.building(platform), scratch)
         builds.append(built)
         if built.report.exit_status != EXIT_OK:
             return ImageOutcome(tuple(builds), built.report.exit_status)
@@ -116,19 +127,27 @@ def _check_one_main_package(request: ImageRequest) -> None:
 
 
 def _build(
-    request: ImageRequest, platform: TargetPlatform, observer: BuildObserver
+    request: ImageRequest, platform: TargetPlatform, observer: BuildObserver, scratch: list[str]
 ) -> PlatformBuild:
-    """One platform's `gostatic build`, into the image command's own output file."""
+    """One platform's `gostatic build`, into the image command's own output file (or, when
+    the cache cannot be written, into a temporary one, added to ``scratch``)."""
     build = request.build
     output = _output_path(build, platform)
-    os.makedirs(os.path.dirname(output), exist_ok=True)
+    try:
+        os.makedirs(os.path.dirname(output), exist_ok=True)
+    except OSError:
+        scratch.append(tempfile.mkdtemp(prefix="gostatic-image-build-"))
+        output = os.path.join(scratch[-1], _BINARY)
     args = build.go_args
     platform_request = build._replace(
         go_args=args._replace(flags=(*args.flags, GoFlag("o", output))),
         env={**build.env, **dict(platform.env)},
     )
-    outcome = run_build(platform_request, observer)
-    return PlatformBuild(platform, outcome.report, output)
+    report = run_build(platform_request, observer).report
+    if report.exit_status == EXIT_OK and len(report.results) != 1:
+        count = len(report.results)
+        raise GostaticError(f"the build gave {count} programs; an image runs one")
+    return PlatformBuild(platform, report, output)
 
 
 def _output_path(build: BuildRequest, platform: TargetPlatform) -> str:

@@ -423,6 +423,17 @@ def test_a_failed_smoke_run_writes_no_image(
     assert not dest.exists()
 
 
+def test_a_smoke_run_as_another_user_needs_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gostatic.smoke import run_in_root
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    run = run_in_root(tmp_path, "/app", NONROOT)
+    assert (run.status, run.failed) == ("skipped", False)
+    assert "needs root" in run.detail
+
+
 # --- progress ----------------------------------------------------------------------------
 
 
