@@ -232,18 +232,19 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
     if build_id == stamp.build_id:
         if output is not None and file_id(output) != stamp.output:
             return None
-        detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
+        detail, hazards, needs, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, stamp.needs, False
     else:
         if _needs_graph(strategy):
             return None
+        relinked = _relinked_needs(stage_bin, output)
+        if relinked is None:
+            return None
         try:
-            if not _install_if_static(stage_bin, output):
-                return None  # the full path reads it with pyelftools and says why
             installed = file_id(output) if output is not None else None
-            stage.write_stamp(Stamp(strategy.name, build_id, installed, ()))
+            stage.write_stamp(Stamp(strategy.name, build_id, installed, (), relinked))
         except OSError:
             return None  # the full path says what could not be written, in one line
-        detail, hazards, rebuilt = STATIC_DETAIL, (), True
+        detail, hazards, needs, rebuilt = STATIC_DETAIL, (), relinked, True
     return PackageResult(
         package=proved.member.package,
         output=proved.member.output,
@@ -252,7 +253,23 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
         hazards=hazards,
         attempts=(Attempt(strategy.name, "static", detail, go_said),),
         up_to_date=not rebuilt,
+        needs=needs,
     )
+
+
+def _relinked_needs(stage_bin: str, output: str | None) -> tuple[str, ...] | None:
+    """Re-check and install a relinked binary (:func:`_install_if_static`), and read what it
+    needs at run time; None sends the build to the full path, which reads it with
+    pyelftools and says what went wrong."""
+    from gostatic.errors import ElfError
+    from gostatic.needs import binary_needs
+
+    try:
+        if not _install_if_static(stage_bin, output):
+            return None
+        return binary_needs(stage_bin)
+    except (OSError, ElfError):
+        return None
 
 
 def _install_if_static(stage_bin: str, output: str | None) -> bool:
@@ -280,9 +297,11 @@ def _install_if_static(stage_bin: str, output: str | None) -> bool:
 
 
 def _load_for_relinked() -> None:
-    """Import what a relinked binary needs next (the re-check and the install), while go
-    links it."""
+    """Import what a relinked binary needs next (the re-check, the needs reader and the
+    install), while go links it."""
     import gostatic.atomic
+    import gostatic.elflayout
+    import gostatic.gofuncs
     import gostatic.incremental.recheck  # noqa: F401
 
 
