@@ -21,6 +21,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gostatic.buildentry import run_build_cli
 
             return run_build_cli(args[1:], os.environ, os.getcwd())
+    # `image` takes go's flags too, and the program's arguments after `--` (with --smoke),
+    # which click would not keep: typer only shows its help.
+    if args[:1] == ["image"]:
+        from gostatic.imagerequest import IMAGE_OPTIONS
+        from gostatic.options import asks_for_help
+
+        if not asks_for_help(args[1:], IMAGE_OPTIONS):
+            from gostatic.imageentry import run_image_cli
+
+            return run_image_cli(args[1:], os.environ, os.getcwd())
     from gostatic.cli import run_app
 
     return run_app(args)

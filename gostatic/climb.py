@@ -70,6 +70,7 @@ class _Candidate(Record):
     stage_bin: Path
     build_id: str
     hazards: tuple[tuple[str, str], ...]
+    needs: tuple[str, ...]
 
 
 class Climb:
@@ -211,20 +212,21 @@ class Climb:
             and stamp.build_id == build_id
         ):
             verified: Stamp | None = stamp  # proved static by an earlier run: no ELF read
-            hazards = stamp.hazards
+            hazards, needs = stamp.hazards, stamp.needs
         else:
             verified = None
             facts = _inspect(stage_bin)
             if not facts.is_static:
-                needs = facts.run_time_needs() or "dynamic"
-                self._record(Attempt(strategy.name, "dynamic", needs, said))
+                loader = facts.run_time_needs() or "dynamic"
+                self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
             hazards = tuple((h.kind, h.detail) for h in facts.hazards)
+            needs = facts.needs
         rejection = self._rejection(hazards)
         if rejection is not None:
             self._record(Attempt(strategy.name, "static", rejection, said))
             return None
-        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards)
+        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs)
         if verified is None and self._set_aside_for_musl(strategy, candidate):
             return None
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
@@ -232,7 +234,9 @@ class Climb:
 
     def _accept(self, candidate: _Candidate, verified: Stamp | None) -> PackageResult:
         """Install a proved-static stage binary; ``verified`` is the stamp that proved it."""
-        stamp = Stamp(candidate.strategy, candidate.build_id, None, candidate.hazards)
+        stamp = Stamp(
+            candidate.strategy, candidate.build_id, None, candidate.hazards, candidate.needs
+        )
         wrote = self._install(candidate.stage_bin, stamp, verified)
         if verified is None:
             self.stage.discard_others(candidate.strategy)
@@ -244,6 +248,7 @@ class Climb:
             hazards=candidate.hazards,
             attempts=tuple(self.attempts),
             up_to_date=not wrote,
+            needs=candidate.needs,
         )
 
     def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.goflags import GoBuildArgs
+from gostatic.needprediction import predict_needs
 from gostatic.packages import PackageGraph, load_packages
 from gostatic.project import load_project
 from gostatic.records import Record
@@ -50,6 +51,8 @@ class CgoAnalysis(Record):
     package: str
     uses: tuple[CgoUse, ...]  # nearest first
     ladder: tuple[Strategy, ...] = LADDER  # the project's, when it has one
+    # The run-time needs the imports predict (gostatic.needprediction): set by explain().
+    predicted_needs: tuple[str, ...] = ()
 
     @property
     def prediction(self) -> str | None:
@@ -146,4 +149,6 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     errors = [p.error for p in (pkg, *graph.by_path.values()) if p.error is not None]
     if errors:
         raise GoCommandError(errors[0])
-    return analyse(graph, pkg.import_path)._replace(ladder=project.strategies)
+    return analyse(graph, pkg.import_path)._replace(
+        ladder=project.strategies, predicted_needs=predict_needs(graph, pkg.import_path)
+    )

@@ -10,12 +10,9 @@ when the program embeds what it would otherwise look for.
 
 from __future__ import annotations
 
-import mmap
 import os
 
-from gostatic.elflayout import read_layout
 from gostatic.errors import ElfError
-from gostatic.gofuncs import func_names
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -81,10 +78,15 @@ NEEDS: tuple[Need, ...] = (
     ),
 )
 _REMEDIES = {need.name: need.remedy for need in NEEDS}
+NAMES = frozenset(_REMEDIES)
 
 
 def needs_in(data: Data, layout: ElfLayout) -> tuple[str, ...]:
     """The sorted names of the needs of the Go binary in ``data``; () for other files."""
+    # Here, not at the top: an up-to-date build reads its needs from the stage's stamp and
+    # only names their remedies, without struct (tests/test_fastpath.py).
+    from gostatic.gofuncs import func_names
+
     names = func_names(data, layout)
     if names is None:
         return ()
@@ -104,6 +106,10 @@ def remedy(name: str) -> str:
 def binary_needs(path: str) -> tuple[str, ...]:
     """The needs of the binary at ``path`` (sorted names), without pyelftools: for the build
     path, on a binary it has already proved static. () for a file that is not a Go binary."""
+    import mmap
+
+    from gostatic.elflayout import read_layout
+
     try:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:

@@ -69,6 +69,8 @@ class PackageResult(Record):
     attempts: tuple[Attempt, ...]
     up_to_date: bool = False
     go_error: str | None = None  # go's own message when the code does not compile
+    # What the static binary will look for at run time (sorted names, gostatic.needs).
+    needs: tuple[str, ...] = ()
 
     @property
     def failed_to_compile(self) -> bool:

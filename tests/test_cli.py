@@ -182,9 +182,11 @@ def test_build_output_is_plain_lines_even_on_a_colour_terminal(
     assert status == 0, out
     assert ESC not in out
     lines = out.replace("\r\n", "\n").splitlines()
-    # One line per attempt that lost, then the outcome, each in go's `tool: subject: ` form.
+    # One line per attempt that lost, then the outcome and the program's run-time need
+    # (log/syslog resolves names), each in go's `tool: subject: ` form.
     assert all(ln.startswith("gostatic: example.com/m: ") for ln in lines), lines
-    assert lines[-1] == "gostatic: example.com/m: static (netgo) -> app"
+    assert lines[-2] == "gostatic: example.com/m: static (netgo) -> app"
+    assert lines[-1].startswith("gostatic: example.com/m: needs hosts: ")
 
     status, quiet = run_on_terminal([*command, "build", "--quiet", "-o", "app", "."], module, env)
     assert status == 0

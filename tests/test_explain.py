@@ -206,6 +206,10 @@ EXPLAINED = [
 ]
 
 
+# The run-time needs the imports predict (gostatic.needprediction); none for the others.
+PREDICTED_NEEDS = {"log-syslog": ["hosts"], "user": ["users"], "cgonet": ["hosts"]}
+
+
 @requires_go
 @pytest.mark.parametrize(("program", "cgo_packages", "prediction"), EXPLAINED)
 def test_explain_json(
@@ -224,6 +228,7 @@ def test_explain_json(
             {"package": p, "chain": chain, "remedy": remedy} for p, chain, remedy in cgo_packages
         ],
         "prediction": prediction,
+        "predicted_needs": PREDICTED_NEEDS.get(program, []),
     }
 
 

@@ -53,4 +53,4 @@ def run_app(args: Sequence[str]) -> int:
 
 
 # Each command module registers itself on `app`; import them for that effect only.
-from gostatic.cli import build, cache, explain, init, matrix, verify  # noqa: E402, F401
+from gostatic.cli import build, cache, explain, image, init, matrix, verify  # noqa: E402, F401

@@ -261,15 +261,32 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
     if build_id == stamp.build_id and (output is None or file_id(output) == stamp.output):
         if output is not None:
             stage.touch(stamp, output)
-        return _result(proved, stamp.hazards, up_to_date=True, go_said=go_said)
+        return _result(proved, stamp, up_to_date=True, go_said=go_said)
     if build_id != stamp.build_id and _needs_graph(strategy):
         return None
     if stamp.hazards and build_id == stamp.build_id:
         return None  # only the full path's reading can check a binary with hazards
-    proof = Stamp(strategy.name, build_id, None, ())
-    if not _install(stage, stage_bin, output, proved.member.output, proof):
+    if build_id == stamp.build_id:
+        proof: Stamp | None = stamp._replace(output=None)  # linked again, output replaced
+    else:
+        proof = _relinked_proof(stage_bin, strategy.name, build_id)
+    if proof is None or not _install(stage, stage_bin, output, proved.member.output, proof):
         return None
-    return _result(proved, (), up_to_date=False, go_said=go_said)
+    return _result(proved, proof, up_to_date=False, go_said=go_said)
+
+
+def _relinked_proof(stage_bin: str, strategy: str, build_id: str) -> Stamp | None:
+    """What the install is to find in a binary go linked anew: static with no hazard, and
+    the needs read from it; None when they cannot be read (the full path reads it with
+    pyelftools and says what went wrong)."""
+    from gostatic.errors import ElfError
+    from gostatic.needs import binary_needs
+
+    try:
+        needs = binary_needs(stage_bin)
+    except (OSError, ElfError):
+        return None
+    return Stamp(strategy, build_id, None, (), needs)
 
 
 def _install(
@@ -291,24 +308,26 @@ def _install(
     return True
 
 
-def _result(
-    proved: _Proved, hazards: tuple[tuple[str, str], ...], *, up_to_date: bool, go_said: str
-) -> PackageResult:
+def _result(proved: _Proved, proof: Stamp, *, up_to_date: bool, go_said: str) -> PackageResult:
+    """The result of a package settled as ``proof`` (its stamp, or what was just checked)."""
     detail = UP_TO_DATE_DETAIL if up_to_date else STATIC_DETAIL
     return PackageResult(
         package=proved.member.package,
         output=proved.member.output,
         strategy=proved.strategy.name,
         static=True,
-        hazards=hazards,
+        hazards=proof.hazards,
         attempts=(Attempt(proved.strategy.name, "static", detail, go_said),),
         up_to_date=up_to_date,
+        needs=proof.needs,
     )
 
 
 def _load_for_relinked() -> None:
-    """Import what a relinked binary needs next (the re-check and the install), while go
-    links it."""
+    """Import what a relinked binary needs next (the re-check, the needs reader and the
+    install), while go links it."""
+    import gostatic.elflayout
+    import gostatic.gofuncs
     import gostatic.incremental.install
     import gostatic.incremental.recheck  # noqa: F401
 

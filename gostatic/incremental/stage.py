@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 
 from gostatic.incremental import codec
+from gostatic.needs import NAMES
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -75,15 +76,26 @@ class Stamp(Record):
     build_id: str
     output: FileId | None
     hazards: tuple[tuple[str, str], ...]
+    needs: tuple[str, ...] = ()  # what the binary looks for at run time (gostatic.needs)
 
 
 # The stamp file's kind and fields. The stage key is there because two keys may share a
-# directory name; each hazard is a kind and a detail, side by side.
+# directory name; each hazard is a kind and a detail, side by side. The needs are one
+# field, comma-separated, so that a stamp written before they were recorded has none and
+# is no stamp: its binary is read again.
 STAMP_KIND = "gostatic-stamp-2"
 STAMP_FIELDS = frozenset(
-    {"stage_key", "strategy", "build_id", "output", "hazard_kind", "hazard_detail"}
+    {"stage_key", "strategy", "build_id", "output", "hazard_kind", "hazard_detail", "needs"}
 )
 _STAMPS = "stamps"  # beside the strategy directories; no strategy has that name
+
+
+def _needs(value: str) -> tuple[str, ...]:
+    """A stamp's needs field; only names gostatic knows (a reporter looks each one up)."""
+    needs = tuple(value.split(",")) if value else ()
+    if not NAMES.issuperset(needs):
+        raise codec.ShapeError("needs: an unknown name")
+    return needs
 
 
 class Stage:
@@ -144,6 +156,7 @@ class Stage:
                 build_id=fields.one("build_id"),
                 output=fields.identity("output"),
                 hazards=tuple((k, d) for k, d in fields.rows("hazard_kind", "hazard_detail")),
+                needs=_needs(fields.one("needs")),
             )
         except ValueError:
             return None
@@ -154,6 +167,7 @@ class Stage:
             ("strategy", stamp.strategy),
             ("build_id", stamp.build_id),
             ("output", codec.identity_value(stamp.output)),
+            ("needs", ",".join(stamp.needs)),
         ]
         for kind, detail in stamp.hazards:
             fields += (("hazard_kind", kind), ("hazard_detail", detail))

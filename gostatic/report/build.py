@@ -39,6 +39,7 @@ def _result_to_json(result: PackageResult) -> dict[str, object]:
         "strategy": result.strategy,
         "static": result.static,
         "hazards": [{"kind": k, "detail": d} for k, d in result.hazards],
+        "needs": list(result.needs),
         "attempts": [
             {"strategy": a.strategy, "outcome": a.outcome, "detail": a.detail}
             for a in result.attempts
@@ -100,3 +101,13 @@ class BuildTextReporter:
         if not self.quiet:
             state = "up to date" if result.up_to_date else "static"
             self._say(f"{result.package}: {state} ({result.strategy}){where}")
+            self._tell_needs(result)
+
+    def _tell_needs(self, result: PackageResult) -> None:
+        """Each file the binary will look for at run time, with what provides it."""
+        if not result.needs:
+            return
+        from gostatic.needs import remedy
+
+        for need in result.needs:
+            self._say(f"{result.package}: needs {need}: {remedy(need)}")

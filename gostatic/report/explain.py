@@ -11,6 +11,8 @@ from gostatic.explain import (
     OSUSERGO_TAG,
     CgoAnalysis,
 )
+from gostatic.needprediction import NOT_PREDICTED, NOT_PREDICTED_WHY
+from gostatic.needs import remedy
 from gostatic.report import JSON_VERSION
 from gostatic.strategies import strategy_named
 
@@ -31,6 +33,7 @@ def explain_to_json(analysis: CgoAnalysis) -> dict[str, object]:
             for u in analysis.uses
         ],
         "prediction": analysis.prediction,
+        "predicted_needs": list(analysis.predicted_needs),
     }
 
 
@@ -61,3 +64,15 @@ def write_explain_text(analysis: CgoAnalysis, out: TextIO) -> None:
         out.write("prediction: none; no strategy gives a working static binary\n")
     else:
         out.write(f"prediction: {prediction}\n  {strategy_named(prediction).summary}\n")
+    _write_predicted_needs(analysis.predicted_needs, out)
+
+
+def _write_predicted_needs(needs: tuple[str, ...], out: TextIO) -> None:
+    """What the imports predict the binary will look for at run time, said as a guess:
+    gostatic build reads the binary's own needs."""
+    said = ", ".join(needs) if needs else "none"
+    guess = "a guess from the imports; gostatic build reads the binary"
+    out.write(f"predicted needs ({guess}): {said}\n")
+    for need in needs:
+        out.write(f"  {need}: {remedy(need)}\n")
+    out.write(f"  not predicted: {', '.join(NOT_PREDICTED)} ({NOT_PREDICTED_WHY})\n")
