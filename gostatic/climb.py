@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 from gostatic.goflags import apply_overlay, overlay_env
-from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
+from gostatic.incremental.install import settle
+from gostatic.incremental.stage import Stage, Stamp, go_build_id
 from gostatic.records import Record
 from gostatic.results import STATIC_DETAIL, Attempt, PackageResult
 from gostatic.rungchoice import musl_alternatives, skip_reason, toolchain_env
@@ -288,11 +289,8 @@ class Climb:
         """Put a verified stage binary at the output and stamp it; False if already there."""
         request = self.setting.request
         base = self._cwd / (request.go_args.workdir or ".")
-        output_path = base / self.output if self.output else None
-        if old is not None and (output_path is None or old.output == file_id(output_path)):
-            return False
-        self.stage.settle(stage_bin, output_path, new)
-        return True
+        output = (str(base / self.output), self.output) if self.output else None
+        return settle(self.stage, str(stage_bin), output, new, old, read_fully=True)
 
     def _not_static(self, go_error: str | None = None) -> PackageResult:
         """The result of a climb that installed nothing (``go_error``: the code did not

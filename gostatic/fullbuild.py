@@ -32,6 +32,7 @@ from gostatic.incremental.plan import (
     write_plan,
 )
 from gostatic.incremental.stage import Stage
+from gostatic.incremental.stage import unusable as stage_unusable
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -120,11 +121,12 @@ class Builder:
         if self.cache is not None:
             self.cache.load()
         root = self.cache_root / STAGE_DIR
-        if _writable_dir(root):
+        why = stage_unusable(root)
+        if why is None:
             return self._run(root)
-        # An unwritable cache costs speed (every build relinks), never the build.
+        # An unwritable or full cache costs speed (every build relinks), never the build.
         self.warnings.append(
-            f"cache directory {root} is not writable; building without it (every build relinks)"
+            f"cache directory {root} {why}; building without it (every build relinks)"
         )
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             return self._run(Path(tmp))
@@ -291,7 +293,7 @@ class Builder:
         refused = self._refuse_plugin(listing.graph, pkg, output)
         if refused is not None:
             return refused
-        stamp = stage.read_stamp()
+        stamp = stage.claim(str(self.base / output) if output else None)
         pinned = self.project.pin_for(pkg.import_path)
         # The cache takes part unless the rung is given (--strategy, or a pin).
         key = (
@@ -372,15 +374,3 @@ class Builder:
 def _start_first_rung(prepared: Climb | PackageResult) -> None:
     if isinstance(prepared, Climb):
         prepared.start_first_rung()
-
-
-def _writable_dir(directory: Path) -> bool:
-    """Whether ``directory`` exists or can be made, and a file can be created in it."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
-    except OSError:
-        return False
-    os.close(fd)
-    os.unlink(probe)
-    return True

@@ -260,14 +260,23 @@ class _Running:
         self._work_root = work_root
         self._cancelled = False
         self._result: GoResult | None = None
-        self._reader: threading.Thread | None = None
+        # Set by the reader thread when done. Not Thread.join: in Python 3.11, once Ctrl-C
+        # interrupts a join, the next one can return while the thread still runs.
+        self._collected: threading.Event | None = None
 
     def in_background(self) -> None:
         """Drain the pipes on a thread, so a large output never stalls go meanwhile."""
         import threading  # only for commands started ahead of need
 
-        self._reader = threading.Thread(target=self._collect, daemon=True)
-        self._reader.start()
+        collected = threading.Event()
+        threading.Thread(target=self._collect_in_background, args=(collected,), daemon=True).start()
+        self._collected = collected  # only once a thread is there to set it
+
+    def _collect_in_background(self, collected: threading.Event) -> None:
+        try:
+            self._collect()
+        finally:
+            collected.set()
 
     def _collect(self) -> None:
         self._drain()
@@ -304,8 +313,8 @@ class _Running:
             raise
 
     def _finish(self) -> GoResult:
-        if self._reader is not None:
-            self._reader.join()
+        if self._collected is not None:
+            self._collected.wait()
         elif self._result is None:
             self._collect()
         assert self._result is not None
@@ -413,10 +422,10 @@ class GoSession:
         the caller prepares something else) it waits in the pipe, with no thread."""
         key = self._key(args, env, cwd)
         if key not in self._started:
-            running = _spawn(args, env, cwd)
+            # Kept before anything else can be interrupted, so that close() stops it.
+            running = self._started[key] = _spawn(args, env, cwd)
             if background:
                 running.in_background()
-            self._started[key] = running
 
     def run(
         self,

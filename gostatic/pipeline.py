@@ -12,6 +12,7 @@ runner are imported only when they are needed.
 from __future__ import annotations
 
 from gostatic.gocmd import GoSession
+from gostatic.gooutput import with_goflags_output
 from gostatic.incremental.fast import fast_build, start_full_path_queries
 from gostatic.records import Record
 from gostatic.results import BuildOutcome, no_progress
@@ -46,6 +47,7 @@ def run_build(request: BuildRequest, observer: BuildObserver | None = None) -> B
     (gostatic.incremental.fast), else the full path; then, with ``request.options.smoke``, run each
     static output in an empty root. Raises only for errors that stop the whole build."""
     observer = observer if observer is not None else BuildObserver()
+    request = with_goflags_output(request)  # go writes where GOFLAGS' -o says
     session = GoSession()
     try:
         report = fast_build(request, session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 from gostatic import atomic
 from gostatic.errors import GostaticError
 from tests.support import imports_of
+
+# An earlier build's output: an object file, which go build (and so gostatic) overwrites.
+OLD = b"\x7fELF an older binary"
 
 
 def leftovers(directory: Path) -> list[str]:
@@ -41,7 +45,7 @@ def binary(tmp_path: Path) -> Path:
 def test_install_copies_bytes_and_mode_over_the_old_file(binary: Path, tmp_path: Path) -> None:
     dest = tmp_path / "out" / "app"
     dest.parent.mkdir()
-    dest.write_bytes(b"old")
+    dest.write_bytes(OLD)
     atomic.install(binary, dest)
     assert dest.read_bytes() == binary.read_bytes()
     assert stat.S_IMODE(dest.stat().st_mode) == 0o751
@@ -64,12 +68,12 @@ def test_install_replaces_a_symlink_instead_of_writing_through_it(
     binary: Path, tmp_path: Path
 ) -> None:
     victim = tmp_path / "victim"
-    victim.write_bytes(b"keep me")
+    victim.write_bytes(OLD)
     link = tmp_path / "app"
     link.symlink_to(victim)
     atomic.install(binary, link)
     assert not link.is_symlink() and link.read_bytes() == binary.read_bytes()
-    assert victim.read_bytes() == b"keep me"
+    assert victim.read_bytes() == OLD
 
 
 def test_install_refuses_what_is_not_a_regular_file(binary: Path) -> None:
@@ -82,7 +86,7 @@ def test_an_interrupted_install_leaves_the_old_file_and_no_temporary(
     binary: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dest = tmp_path / "app"
-    dest.write_bytes(b"old")
+    dest.write_bytes(OLD)
 
     def interrupted(src: object, dst: object) -> None:
         raise KeyboardInterrupt
@@ -91,20 +95,20 @@ def test_an_interrupted_install_leaves_the_old_file_and_no_temporary(
     with pytest.raises(KeyboardInterrupt):
         atomic.install(binary, dest)
     monkeypatch.undo()
-    assert dest.read_bytes() == b"old"
+    assert dest.read_bytes() == OLD
     assert leftovers(tmp_path) == []
 
 
 def test_a_copy_beside_is_installed_only_when_put_in_place(binary: Path, tmp_path: Path) -> None:
     dest = tmp_path / "out" / "app"
     dest.parent.mkdir()
-    dest.write_bytes(b"old")
+    dest.write_bytes(OLD)
     copy = Path(atomic.copy_beside(binary, dest))
     assert copy.parent == dest.parent and copy.read_bytes() == binary.read_bytes()
     assert stat.S_IMODE(copy.stat().st_mode) == 0o751
-    assert dest.read_bytes() == b"old"
+    assert dest.read_bytes() == OLD
     atomic.discard(str(copy))
-    assert dest.read_bytes() == b"old" and leftovers(dest.parent) == []
+    assert dest.read_bytes() == OLD and leftovers(dest.parent) == []
 
     copy = Path(atomic.copy_beside(binary, dest))
     atomic.put_in_place(str(copy), dest)
@@ -145,3 +149,63 @@ def test_write_atomic_without_replace_never_overwrites(
     assert stat.S_IMODE((tmp_path / "other").stat().st_mode) == 0o640
     assert dest.read_bytes() == b"first"
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "content", [b"package main\n", b"#!/bin/sh\nexit 0\n", b"MZ but not a PE header"]
+)
+def test_a_file_that_is_not_an_object_file_is_never_overwritten(
+    binary: Path, tmp_path: Path, content: bytes
+) -> None:
+    # As go build: "build output ... already exists and is not an object file".
+    source = tmp_path / "main.go"
+    source.write_bytes(content)
+    with pytest.raises(
+        GostaticError, match=r'build output "main.go" already exists and is not an object file'
+    ):
+        atomic.copy_beside(binary, source, "main.go")
+    assert source.read_bytes() == content and leftovers(tmp_path) == []
+    link = tmp_path / "app"
+    link.symlink_to(source)  # go follows a symlink to look at the file
+    with pytest.raises(GostaticError, match="not an object file"):
+        atomic.install(binary, link)
+    assert link.is_symlink() and source.read_bytes() == content
+
+
+@pytest.mark.parametrize("content", [b"", b"!<arch>\nold archive", b"\xcf\xfa\xed\xfe mach-o"])
+def test_an_empty_file_or_an_object_file_is_overwritten(
+    binary: Path, tmp_path: Path, content: bytes
+) -> None:
+    dest = tmp_path / "app"
+    dest.write_bytes(content)
+    atomic.install(binary, dest)
+    assert dest.read_bytes() == binary.read_bytes()
+
+
+def dead_pid() -> int:
+    """The id of a process that has ended (and was reaped)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_temporary_file_left_by_a_dead_writer_is_removed_by_the_next(
+    binary: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "app"
+    stale = tmp_path / f".app.{dead_pid()}.0123456789ab.gostatic-tmp"
+    live = tmp_path / f".app.{os.getppid()}.0123456789ab.gostatic-tmp"
+    other = tmp_path / ".app.notapid.0123456789ab.gostatic-tmp"
+    unrelated = tmp_path / f".apple.{dead_pid()}.0123456789ab.gostatic-tmp"
+    for path in (stale, live, other, unrelated):
+        path.write_bytes(b"partial")
+    atomic.install(binary, dest)
+    assert dest.read_bytes() == binary.read_bytes()
+    assert not stale.exists()
+    assert live.exists() and other.exists() and unrelated.exists()
+
+
+def test_temporary_files_name_their_writer(binary: Path, tmp_path: Path) -> None:
+    copy = Path(atomic.copy_beside(binary, tmp_path / "app"))
+    assert copy.name.startswith(f".app.{os.getpid()}.") and copy.name.endswith(".gostatic-tmp")
+    atomic.discard(str(copy))

@@ -312,7 +312,8 @@ def test_up_to_date_rebuild_does_not_relink_or_rewrite(
     assert run.returncode == 0, run.stderr
     assert "up to date (netgo)" in run.stderr
     second = (seed / "app").stat()
-    assert (first.st_ino, first.st_mtime_ns) == (second.st_ino, second.st_mtime_ns)
+    # Not copied again (same inode), only touched, as go build touches an up-to-date -o.
+    assert second.st_ino == first.st_ino and second.st_mtime_ns >= first.st_mtime_ns
 
 
 def test_deleted_output_is_restored_from_the_stage(

@@ -6,11 +6,13 @@ go calls are counted with a wrapper (GOSTATIC_GO) that logs its subcommand, neve
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from gostatic.incremental import codec
+from gostatic.incremental.fast import UP_TO_DATE_DETAIL
 from gostatic.incremental.plan import PLAN_KIND
 from tests.support import (
     SEED_CGO,
@@ -69,19 +71,41 @@ def build(module: Path, env: dict[str, str], *extra: str) -> dict[str, object]:
     return result
 
 
-def test_an_up_to_date_build_runs_go_once_and_touches_nothing(
+def test_an_up_to_date_build_runs_go_once_and_copies_nothing(
     module: Path, counted: tuple[dict[str, str], Path]
 ) -> None:
     env, log = counted
     build(module, env)
     assert sorted(go_calls(log)) == FULL_PATH
-    before = (module / "bin" / "logger").stat()
+    binary = module / "bin" / "logger"
+    before, content = binary.stat(), binary.read_bytes()
 
     result = build(module, env)
     assert go_calls(log) == ["build"]
     assert result["strategy"] == "netgo" and result["static"] is True
-    after = (module / "bin" / "logger").stat()
-    assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
+    assert binary.stat().st_ino == before.st_ino and binary.read_bytes() == content
+
+
+@pytest.mark.parametrize("extra", [(), ("--no-cache",)])  # the fast path, the full path
+def test_an_up_to_date_output_is_touched_as_go_build_touches_it(
+    module: Path, counted: tuple[dict[str, str], Path], extra: tuple[str, ...]
+) -> None:
+    # A Makefile rule `bin/logger: cmd/logger/*.go`: after `touch main.go` make runs the
+    # build; unless the output is then no older than the source, make runs it every time.
+    env, log = counted
+    build(module, env, *extra)
+    source, binary = module / "cmd" / "logger" / "main.go", module / "bin" / "logger"
+    touched = binary.stat().st_mtime_ns + 1  # `touch main.go`: just newer than the output
+    os.utime(source, ns=(touched, touched))
+    inode = binary.stat().st_ino
+
+    for _ in range(2):  # and the stamp knows the touched output: still up to date after
+        go_calls(log)
+        result = build(module, env, *extra)
+        assert extra or result["attempts"][-1]["detail"] == UP_TO_DATE_DETAIL
+        assert binary.stat().st_ino == inode  # nothing copied
+        assert binary.stat().st_mtime_ns >= source.stat().st_mtime_ns  # what make compares
+    assert sorted(go_calls(log)) == (FULL_PATH if extra else ["build"])
 
 
 def test_a_change_that_keeps_the_strategy_costs_one_go_build(
@@ -135,7 +159,7 @@ def test_a_change_that_makes_it_dynamic_is_caught(
 def test_a_replaced_output_is_installed_again(module: Path, gostatic_env: dict[str, str]) -> None:
     env = gostatic_env
     build(module, env)
-    (module / "bin" / "logger").write_bytes(b"not the binary")
+    (module / "bin" / "logger").write_bytes(b"\x7fELF, but not the binary")
     build(module, env)
     assert_static_by_readelf(module / "bin" / "logger")
 
@@ -233,7 +257,7 @@ def test_a_plan_never_chooses_what_is_built(
 # milliseconds against go's 40-70 ms (docs/performance.md).
 HOT_PATH_IMPORTS = {
     "__future__", "_collections_abc", "_stat", "errno", "genericpath", "os", "os.path",
-    "posixpath", "select", "stat", "zlib",
+    "posixpath", "select", "stat", "zlib", "fcntl",
 }  # fmt: skip
 
 

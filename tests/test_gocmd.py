@@ -220,3 +220,33 @@ def test_closing_a_session_stops_what_it_started_in_the_background(tmp_path: Pat
         time.sleep(0.1)
     assert not _alive(child)
     assert not list(tmp_path.glob("gostatic-go-*"))
+
+
+def test_an_interrupted_wait_for_a_background_go_stops_it_cleanly(tmp_path: Path) -> None:
+    # Ctrl-C while the session waits for a command started ahead of need: go is stopped
+    # and the interrupt goes on, never an internal error (Python 3.11's Thread.join, once
+    # interrupted, takes the reader thread for ended while it still runs).
+    pids = tmp_path / "pids"
+    env = _fake_go(tmp_path, f'sleep 30 &\necho "$$ $!" > {pids}\nwait\n')
+    session = GoSession()
+    session.start(["list"], env=env, cwd=None)
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        with pytest.raises(KeyboardInterrupt):
+            session.run(["list"], env=env, cwd=None)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    session.close()
+    shell, child = (int(p) for p in pids.read_text().split())
+    for _ in range(50):
+        if not _alive(shell) and not _alive(child):
+            break
+        time.sleep(0.1)
+    assert not _alive(shell) and not _alive(child)
+    assert not list(tmp_path.glob("gostatic-go-*"))

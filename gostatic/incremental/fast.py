@@ -83,42 +83,58 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     proved = _proved_members(plan, request, os.path.join(cache_root, STAGE_DIR))
     if proved is None:
         return None
+    said = _build(request, session, plan, proved)
+    return _settle_all(request, proved, said) if said is not None else None
+
+
+def _build(
+    request: BuildRequest, session: GoSession, plan: Plan, proved: list[_Proved]
+) -> str | None:
+    """Run the go builds of the plan's packages; what go said, or None for the full path.
+
+    Only the command line's own package arguments are built before go list has confirmed
+    that the command line names the plan's packages: a plan may skip work, but it never
+    chooses what is built.
+    """
     several = names_several_packages(request.go_args.packages)
     if several:
-        builds = _group_builds(request, plan, proved)
+        early, confirmed = _group_builds(request, plan, proved)
     else:
-        builds = [_single_build(request, plan, proved[0])]
-    for argv, env in builds:
+        early, confirmed = [_single_build(request, plan, proved[0])], []
+    for argv, env in early:
         # go first: what is done while it compiles and links must not delay it.
         session.start(argv, env=env, cwd=request.cwd, background=False)
     _prepare_for_relinked(request, session, plan, proved, several)
     if several and not _names_the_planned_packages(request, session, plan):
         return None  # the command line names other packages now: the full path
     said = ""
-    for argv, env in builds:
+    for argv, env in [*early, *confirmed]:
         built = session.run(argv, env=env, cwd=request.cwd, check=False)
         if not built.ok:
             return None  # the full path tells a compile error from a rung that does not apply
         said += built.stderr
-    return _settle_all(request, proved, said)
+    return said
 
 
 def _proved_members(plan: Plan, request: BuildRequest, stage_root: str) -> list[_Proved] | None:
-    """Each main package of the plan with its stage's proof; None if one has none."""
+    """Each main package of the plan with its stage's proof; None if one has none. The
+    stages are claimed (gostatic.incremental.stage): locked, and made to link again where
+    the output is not the stamped copy."""
+    base = os.path.join(request.cwd, request.go_args.workdir or ".")
     proved = []
     for member in plan.members:
         stage = Stage(stage_root, plan.stage_key, member.name)
-        found = _proved_strategy(stage, request)
+        output = os.path.join(base, member.output) if member.output else None
+        found = _proved_strategy(stage.claim(output), request)
         if found is None:
             return None
         proved.append(_Proved(member, stage, *found))
     return proved
 
 
-def _proved_strategy(stage: Stage, request: BuildRequest) -> tuple[Stamp, Strategy] | None:
+def _proved_strategy(stamp: Stamp | None, request: BuildRequest) -> tuple[Stamp, Strategy] | None:
     """The stage's stamp and its strategy, when the fast path may build with that strategy
     again; None sends the build to the full path."""
-    stamp = stage.read_stamp()
     if stamp is None or not is_strategy_name(stamp.strategy):
         return None
     options = request.options
@@ -139,11 +155,19 @@ def _single_build(request: BuildRequest, plan: Plan, proved: _Proved) -> _GoBuil
     return [*argv, *args.packages], overlay_env(request.env, strategy.overlay)
 
 
-def _group_builds(request: BuildRequest, plan: Plan, proved: list[_Proved]) -> list[_GoBuild]:
-    """The go builds of a command line that names several packages: per strategy, its main
-    packages into the strategy's stage directory; and go's plain check of the packages
-    that are not main, where go build gives them one, in a build of their own (with
-    -o DIR/, go builds main packages only)."""
+def _group_builds(
+    request: BuildRequest, plan: Plan, proved: list[_Proved]
+) -> tuple[list[_GoBuild], list[_GoBuild]]:
+    """The go builds of a command line that names several packages: those that may start
+    at once, and those that wait until go list has confirmed the plan's packages.
+
+    When every main package has the same strategy, one go build of the command line's
+    own package arguments into the strategy's stage directory, which may start at once:
+    with -o DIR/, go builds the main packages the command line names, as `go build -o
+    bin/ ./...` does. Otherwise, per strategy, the main packages the plan names. And go's
+    plain check of the packages that are not main, where go build gives them one, in a
+    build of their own.
+    """
     by_strategy: dict[str, tuple[Strategy, list[str]]] = {}
     stages: dict[str, str] = {}
     for p in proved:
@@ -151,17 +175,21 @@ def _group_builds(request: BuildRequest, plan: Plan, proved: list[_Proved]) -> l
         by_strategy.setdefault(name, (p.strategy, []))[1].append(p.member.package)
         stages[name] = os.path.join(p.stage.strategy_dir(name), "")
     args, goflags = request.go_args, plan.goflags
-    builds = []
+    own = len(by_strategy) == 1
+    early: list[_GoBuild] = []
+    confirmed: list[_GoBuild] = []
     for name, (strategy, packages) in by_strategy.items():
         flags = apply_overlay(args, goflags, strategy.overlay, stages[name])
-        builds.append(
-            (["build", *flags, "--", *packages], overlay_env(request.env, strategy.overlay))
+        build = (
+            ["build", *flags, "--", *(args.packages if own else packages)],
+            overlay_env(request.env, strategy.overlay),
         )
+        (early if own else confirmed).append(build)
     libraries = [p.import_path for p in plan.listed if p.name != "main"]
     if libraries and checks_non_main(args.output):
         flags = apply_overlay(args, goflags, PLAIN.overlay, None)
-        builds.append((["build", *flags, "--", *libraries], dict(request.env)))
-    return builds
+        confirmed.append((["build", *flags, "--", *libraries], dict(request.env)))
+    return early, confirmed
 
 
 def _prepare_for_relinked(
@@ -223,85 +251,84 @@ def _needs_graph(strategy: Strategy) -> bool:
 
 def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult | None:
     """The result of a package whose proved strategy go just built into its stage: up to
-    date, or relinked, re-checked and installed at ``output``; None for the full path."""
+    date (the output touched, as go touches it), or linked again, checked and installed
+    at ``output``; None for the full path."""
     stamp, strategy, stage = proved.stamp, proved.strategy, proved.stage
     stage_bin = stage.binary(strategy.name)
     build_id = go_build_id(stage_bin)
     if build_id is None:
         return None
+    if build_id == stamp.build_id and (output is None or file_id(output) == stamp.output):
+        if output is not None:
+            stage.touch(stamp, output)
+        return _result(proved, stamp, up_to_date=True, go_said=go_said)
+    if build_id != stamp.build_id and _needs_graph(strategy):
+        return None
+    if stamp.hazards and build_id == stamp.build_id:
+        return None  # only the full path's reading can check a binary with hazards
     if build_id == stamp.build_id:
-        if output is not None and file_id(output) != stamp.output:
-            return None
-        detail, hazards, needs, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, stamp.needs, False
+        proof: Stamp | None = stamp._replace(output=None)  # linked again, output replaced
     else:
-        if _needs_graph(strategy):
-            return None
-        relinked = _relinked_needs(stage_bin, output)
-        if relinked is None:
-            return None
-        try:
-            installed = file_id(output) if output is not None else None
-            stage.write_stamp(Stamp(strategy.name, build_id, installed, (), relinked))
-        except OSError:
-            return None  # the full path says what could not be written, in one line
-        detail, hazards, needs, rebuilt = STATIC_DETAIL, (), relinked, True
-    return PackageResult(
-        package=proved.member.package,
-        output=proved.member.output,
-        strategy=strategy.name,
-        static=True,
-        hazards=hazards,
-        attempts=(Attempt(strategy.name, "static", detail, go_said),),
-        up_to_date=not rebuilt,
-        needs=needs,
-    )
+        proof = _relinked_proof(stage_bin, strategy.name, build_id)
+    if proof is None or not _install(stage, stage_bin, output, proved.member.output, proof):
+        return None
+    return _result(proved, proof, up_to_date=False, go_said=go_said)
 
 
-def _relinked_needs(stage_bin: str, output: str | None) -> tuple[str, ...] | None:
-    """Re-check and install a relinked binary (:func:`_install_if_static`), and read what it
-    needs at run time; None sends the build to the full path, which reads it with
-    pyelftools and says what went wrong."""
+def _relinked_proof(stage_bin: str, strategy: str, build_id: str) -> Stamp | None:
+    """What the install is to find in a binary go linked anew: static with no hazard, and
+    the needs read from it; None when they cannot be read (the full path reads it with
+    pyelftools and says what went wrong)."""
     from gostatic.errors import ElfError
     from gostatic.needs import binary_needs
 
     try:
-        if not _install_if_static(stage_bin, output):
-            return None
-        return binary_needs(stage_bin)
+        needs = binary_needs(stage_bin)
     except (OSError, ElfError):
         return None
+    return Stamp(strategy, build_id, None, (), needs)
 
 
-def _install_if_static(stage_bin: str, output: str | None) -> bool:
-    """Re-check a relinked binary (gostatic.incremental.recheck) and, if it is static with
-    no hazard, put it at ``output``. The copy beside the output is made first and is what
-    is checked: the bytes checked are the bytes installed, and the copy is written out to
-    disk while the check runs."""
-    from gostatic.incremental.recheck import still_static  # struct and mmap: after a relink
+def _install(
+    stage: Stage, stage_bin: str, output: str | None, shown: str | None, proof: Stamp
+) -> bool:
+    """Check and install a binary go linked again (gostatic.incremental.install), or, with
+    no output, check it in the stage; False sends the build to the full path, which reads
+    a binary the cheap check does not vouch for, and says what could not be written."""
+    from gostatic.incremental.install import NotProved, settle
+    from gostatic.incremental.recheck import still_static
 
-    if output is None:
-        return still_static(stage_bin)
-    from gostatic.atomic import copy_beside, discard, put_in_place
-
-    copy = copy_beside(stage_bin, output)
+    target = (output, shown or output) if output is not None else None
     try:
-        static = still_static(copy)
-    except BaseException:
-        discard(copy)
-        raise
-    if not static:
-        discard(copy)
+        if target is None and not still_static(stage_bin):
+            return False
+        settle(stage, stage_bin, target, proof, None, read_fully=False)
+    except (OSError, NotProved):
         return False
-    put_in_place(copy, output)
     return True
+
+
+def _result(proved: _Proved, proof: Stamp, *, up_to_date: bool, go_said: str) -> PackageResult:
+    """The result of a package settled as ``proof`` (its stamp, or what was just checked)."""
+    detail = UP_TO_DATE_DETAIL if up_to_date else STATIC_DETAIL
+    return PackageResult(
+        package=proved.member.package,
+        output=proved.member.output,
+        strategy=proved.strategy.name,
+        static=True,
+        hazards=proof.hazards,
+        attempts=(Attempt(proved.strategy.name, "static", detail, go_said),),
+        up_to_date=up_to_date,
+        needs=proof.needs,
+    )
 
 
 def _load_for_relinked() -> None:
     """Import what a relinked binary needs next (the re-check, the needs reader and the
     install), while go links it."""
-    import gostatic.atomic
     import gostatic.elflayout
     import gostatic.gofuncs
+    import gostatic.incremental.install
     import gostatic.incremental.recheck  # noqa: F401
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 
 from gostatic.goflags import output_for
+from gostatic.gooutput import go_env_file, goflags_in_effect
 from gostatic.incremental import codec
 from gostatic.incremental.stage import file_id
 from gostatic.paths import PLANS_DIR
@@ -73,15 +74,6 @@ def _env_facts(env: Mapping[str, str]) -> list[str]:
     return sorted(f"{k}={v}" for k, v in env.items() if k.startswith(keep) or k in named)
 
 
-def _go_env_file(env: Mapping[str, str]) -> str:
-    """Where `go env -w` writes (GOFLAGS there changes the build without touching env)."""
-    explicit = env.get("GOENV")
-    if explicit:
-        return explicit
-    config = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config")
-    return os.path.join(config, "go", "env")
-
-
 def _plan_key(
     args: GoBuildArgs, env: Mapping[str, str], cwd: str, options_key: str, cache_root: str
 ) -> PlanKey | None:
@@ -92,7 +84,7 @@ def _plan_key(
     material = (
         cwd,
         options_key,
-        str(file_id(_go_env_file(env))),
+        str(file_id(go_env_file(env))),
         str(len(args.packages)),
         *args.packages,
         str(len(args.flags)),
@@ -263,23 +255,7 @@ def _settings_unchanged(
     goflags: str, project: tuple[str, FileId | None], env: Mapping[str, str]
 ) -> bool:
     """Whether GOFLAGS and the project file are what a plan recorded."""
-    if goflags != _effective_goflags(env):
+    if goflags != goflags_in_effect(env):
         return False
     path, identity = project
     return file_id(path) == identity
-
-
-def _effective_goflags(env: Mapping[str, str]) -> str | None:
-    """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
-    file cannot be read (then the plan cannot be checked)."""
-    if env.get("GOFLAGS"):
-        return env["GOFLAGS"]
-    try:
-        with open(_go_env_file(env), encoding="utf-8") as f:
-            lines = f.read().splitlines()
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError):
-        return None
-    values = [line[len("GOFLAGS=") :] for line in lines if line.startswith("GOFLAGS=")]
-    return values[-1] if values else ""

@@ -6,6 +6,16 @@ has the right build ID), which a fresh temporary path would defeat on every call
 stamp records which stage binary was verified (by its Go build ID: go touches the mtime
 of an up-to-date output, and may reuse its inode when it relinks) and which output was
 installed from it, so an up-to-date build neither re-reads the ELF nor copies again.
+
+A stage binary is only ever installed right after go wrote it in the same run: before
+go runs, :meth:`Stage.claim` removes every binary of the package but the stamped one,
+and that one too when the output is no longer its copy, so go links them again; and the
+install checks the copy it makes (gostatic.incremental.install). Whatever happened to
+the stage since it was proved (a disk error, a hand that edited it) is never installed.
+
+One build at a time uses a stage: :meth:`Stage.claim` locks it until the process ends,
+so that two concurrent builds of one output, with different flags, never install each
+other's binary, and the report of the last one describes the file at the output.
 """
 
 from __future__ import annotations
@@ -107,6 +117,27 @@ class Stage:
     def strategy_dir(self, strategy: str) -> str:
         return os.path.join(self.dir, strategy)
 
+    def claim(self, output: StrPath | None) -> Stamp | None:
+        """Lock the stage for the rest of this process (:func:`_hold`) and read its
+        stamp. Of this package's binaries only the stamped one stays, and only while
+        the output is the copy the stamp recorded: go links any other again, rather
+        than leave in place a file that may have changed since it was proved."""
+        _hold(self.dir)
+        stamp = self.read_stamp()
+        intact = stamp is not None and (output is None or file_id(output) == stamp.output)
+        if not self.discard_others(stamp.strategy if stamp is not None and intact else None):
+            return None  # a stage it cannot tidy (read-only): nothing in it is taken as proved
+        return stamp
+
+    def forget_binary(self, strategy: str) -> None:
+        """Remove this package's binary of ``strategy``, so that go builds it afresh."""
+        if strategy in ("", ".", "..", _STAMPS) or os.sep in strategy:
+            return  # a stamp is untrusted: only ever a strategy directory of this stage
+        try:  # noqa: SIM105 (contextlib is one more import on the build path)
+            os.unlink(self.binary(strategy))
+        except OSError:
+            pass  # already gone: go links it all the same
+
     def stamped_at(self) -> int | None:
         """When the stamp was last written (ns), or None without one."""
         found = file_id(self._stamp)
@@ -144,27 +175,104 @@ class Stage:
 
         write_atomic(self._stamp, codec.encode(STAMP_KIND, fields))
 
-    def settle(self, stage_bin: StrPath, output: StrPath | None, stamp: Stamp) -> None:
-        """Install a proved-static stage binary at ``output`` (if any), then stamp both, so
-        the next build can tell that neither changed."""
-        if output is not None:
-            from gostatic.atomic import install
-
-            install(stage_bin, output)
-        if stamp.build_id:
+    def restamp(self, stamp: Stamp, output: StrPath | None) -> None:
+        """Stamp the stage with the output as it is now. A stamp only saves work: one
+        that cannot be written (a full disk) leaves the old one, whose output or build
+        ID then no longer matches, so the next build checks and installs again."""
+        if not stamp.build_id:
+            return  # no build ID to recognise the binary by: every build reads it
+        try:  # noqa: SIM105 (see forget_binary)
             self.write_stamp(stamp._replace(output=file_id(output) if output is not None else None))
+        except OSError:
+            pass
 
-    def discard_others(self, keep: str) -> None:
-        """Remove this package's binaries of strategies that lost: they are never installed
-        (other packages of the command line may still need their own)."""
+    def touch(self, stamp: Stamp, output: StrPath) -> None:
+        """Set the output's times to now, as go build does to an up-to-date output (a
+        Makefile compares them with its sources'), and stamp the output as it is then."""
+        try:
+            os.utime(output)
+        except OSError:
+            return  # as go, which ignores it: the output and the stamp still agree
+        self.restamp(stamp, output)
+
+    def discard_others(self, keep: str | None) -> bool:
+        """Remove this package's binaries but the one of strategy ``keep`` (all of them
+        for None): strategies that lost are never installed (other packages of the
+        command line may still need their own). False if one could not be removed."""
         try:
             entries = list(os.scandir(self.dir))
+        except FileNotFoundError:
+            return True
         except OSError:
-            return
+            return False
+        removed = True
         for entry in entries:
             if entry.name in (keep, _STAMPS) or not entry.is_dir(follow_symlinks=False):
                 continue
-            try:  # noqa: SIM105 (contextlib is one more import on the build path)
+            try:
                 os.unlink(os.path.join(entry.path, self.name))
-            except OSError:
+            except FileNotFoundError:
                 pass  # never built with that strategy, or already gone
+            except OSError:
+                removed = False
+        return removed
+
+
+# The stage locks this process holds, by lock file: each is held until the process ends.
+_held: dict[str, int] = {}
+_LOCK = "lock"  # beside the strategy directories and the stamps; no strategy has the name
+
+
+def _hold(directory: str) -> None:
+    """Lock the stage ``directory`` until this process ends: a build that holds it has
+    its go builds, its install, its stamp and its report to itself.
+
+    A process waits for a stage only while it holds no other; one that already holds a
+    stage (a command line with several stages) takes another only if it is free, so
+    that two processes can never wait on each other. Where no lock file can be made (a
+    read-only cache) the build goes on without one.
+    """
+    path = os.path.join(directory, _LOCK)
+    if path in _held:
+        return
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        return
+    import fcntl  # a C module, cheap; only here
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (fcntl.LOCK_NB if _held else 0))
+    except OSError:
+        os.close(fd)  # busy, or no locks on this file system: not held
+        return
+    _held[path] = fd
+
+
+# A stage holds a binary per strategy tried, each a few MB to a few tens; with less room
+# than this, go could fail to write one halfway through a build.
+_ROOM = 64 << 20
+_PROBE_SIZE = 64 << 10
+
+
+def unusable(root: StrPath) -> str | None:
+    """Why builds cannot use the stage directory ``root`` (not writable, full, nearly
+    full), or None if they can. The stage only saves time: the full path then builds in
+    a temporary directory instead, and says so."""
+    probe = os.path.join(root, f".probe-{os.getpid()}")
+    try:
+        os.makedirs(root, exist_ok=True)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, bytes(_PROBE_SIZE))  # quotas and full disks fail on data, not names
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+        room = os.statvfs(root)
+    except OSError as exc:
+        return f"is not writable ({exc.strerror or exc})"
+    free = room.f_bavail * room.f_frsize
+    if free < _ROOM:
+        return f"has only {free >> 20} MiB free"
+    return None
