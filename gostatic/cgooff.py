@@ -23,13 +23,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from gostatic.explain import NETGO_TAG, OSUSERGO_TAG, CgoUse
+from gostatic.cgouse import CANNOT_BE_STATIC, NETGO_TAG, OSUSERGO_TAG, CgoUse
+from gostatic.golist import list_args
 from gostatic.packages import _decode_stream
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Literal, TypeAlias
+
+    from gostatic.gocmd import GoSession
+    from gostatic.goflags import GoBuildArgs
+    from gostatic.packages import PackageGraph
 
     Verdict: TypeAlias = Literal["fails", "stub", "real", "unknown"]
 
@@ -78,6 +84,26 @@ def read_listing(text: str) -> dict[str, SourceFacts]:
         )
         listing[facts.import_path] = facts
     return listing
+
+
+def graph_facts(graph: PackageGraph) -> dict[str, SourceFacts]:
+    """The build's own package graph (listed with cgo on) as the listing with cgo on."""
+    return {
+        path: SourceFacts(path, p.dir, p.go_files, p.cgo_files, p.imports, p.error)
+        for path, p in graph.by_path.items()
+    }
+
+
+def list_without_cgo(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: Path, session: GoSession
+) -> dict[str, SourceFacts] | None:
+    """The same build's packages as go lists them with CGO_ENABLED=0; None if go list
+    fails (then nothing is known of a build without cgo)."""
+    command = list_args(args, fields=FIELDS)
+    listed = session.run(command, env={**env, "CGO_ENABLED": "0"}, cwd=cwd, check=False)
+    if not listed.ok:
+        return None
+    return read_listing(listed.stdout)
 
 
 def read_source(path: str) -> str:
@@ -220,6 +246,10 @@ def judge(
     if use.remedy in (NETGO_TAG, OSUSERGO_TAG):
         detail = f"the standard library's {use.package} has a complete pure-Go implementation"
         return CgoOffVerdict(use.package, "real", detail, ())
+    if use.remedy == CANNOT_BE_STATIC:
+        # plugin: its file for builds without cgo returns "not implemented", not a word of cgo.
+        detail = f"without cgo the standard library's {use.package} is a stub that always fails"
+        return CgoOffVerdict(use.package, "stub", detail, ())
     facts = off.get(use.package)
     if facts is None:
         return _dropped(use, on, off, read)

@@ -305,7 +305,9 @@ def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
     from gostatic.goenv import ENV_ARGS
-    from gostatic.golist import list_args
+    from gostatic.golist import list_args, listing_env
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-    session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
+    # With the user's CGO_ENABLED=0 the full path lists with cgo on (gostatic.fullbuild).
+    env = listing_env(request.env, request.env.get("CGO_ENABLED") == "0")
+    session.start(list_args(request.go_args), env=env, cwd=request.cwd)
