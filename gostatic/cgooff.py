@@ -21,6 +21,7 @@ stated for what they are. The source files read are untrusted input, only search
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from gostatic.cgouse import CANNOT_BE_STATIC, NETGO_TAG, OSUSERGO_TAG, CgoUse
@@ -152,11 +153,60 @@ def string_literals(text: str) -> Iterator[str]:
             i += 1
 
 
+def _blank(text: str, i: int) -> int:
+    """The index after the spaces, semicolons and comments at ``i``."""
+    while i < len(text):
+        if text.startswith(("//", "/*"), i):
+            i = _skip_comment(text, i)
+        elif text[i] in " \t\r\n;":
+            i += 1
+        else:
+            return i
+    return i
+
+
+def _word_end(text: str, i: int) -> int:
+    while i < len(text) and (text[i].isalnum() or text[i] in "_."):
+        i += 1
+    return i
+
+
+def _import_end(text: str, i: int) -> int:
+    """The index after the import declaration whose first spec starts at ``i``."""
+    if text.startswith("(", i):
+        while i < len(text) and text[i] != ")":
+            if text.startswith(("//", "/*"), i):
+                i = _skip_comment(text, i)
+            elif text[i] in '"`':
+                i = _quoted_end(text, i) + 1
+            else:
+                i += 1
+        return i + 1
+    i = _blank(text, _word_end(text, i))  # an alias, if any
+    return _quoted_end(text, i) + 1 if text[i : i + 1] in ('"', "`") else i
+
+
+def after_imports(text: str) -> str:
+    """A Go source file from its first declaration on: the package clause and the import
+    paths, which are string literals too ("github.com/ebitengine/purego/internal/fakecgo"),
+    left out."""
+    i = _blank(text, 0)
+    if text.startswith("package", i):
+        i = _blank(text, _word_end(text, _blank(text, i + len("package"))))
+    while text.startswith("import", i) and _word_end(text, i) == i + len("import"):
+        i = _blank(text, _import_end(text, _blank(text, i + len("import"))))
+    return text[i:]
+
+
+# cgo as a word ("requires cgo", "CGO_ENABLED=0"), not inside one ("fakecgo").
+_SPEAKS_OF_CGO = re.compile(r"(?<![a-z0-9])cgo(?![a-z0-9])", re.IGNORECASE)
+
+
 def _cgo_message(files: Sequence[str], directory: str, read: Callable[[str], str]) -> str | None:
     """The first string literal of ``files`` that speaks of cgo: "file: literal"."""
     for name in files:
-        for literal in string_literals(read(os.path.join(directory, name))):
-            if "cgo" in literal.lower():
+        for literal in string_literals(after_imports(read(os.path.join(directory, name)))):
+            if _SPEAKS_OF_CGO.search(literal):
                 cut = (
                     literal if len(literal) <= _QUOTE_LIMIT else literal[: _QUOTE_LIMIT - 3] + "..."
                 )

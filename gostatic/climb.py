@@ -118,7 +118,7 @@ class Climb:
         self.stamp = stamp  # the stage's, read before the rungs were chosen
         self.attempts: list[Attempt] = []
         self.warnings: list[str] = []
-        self.seen: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], str] = {}
+        self.seen: dict[tuple[tuple[str, ...], bool, str | None], str] = {}
         self.compiled = False
         self.fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
@@ -209,10 +209,8 @@ class Climb:
             self._record(Attempt(strategy.name, "skipped", refusal))
             return None
         argv, env, stage_bin = self._go_build(strategy)
-        signature = (
-            tuple(argv),
-            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
-        )
+        # The same flags (without "-o STAGE", which is each rung's own), cgo and compiler.
+        signature = (tuple(argv[:-2]), self.analysis.cgo_on(strategy), env.get("CC"))
         if signature in self.seen:
             detail = f"same build as {self.seen[signature]}"
             self._record(Attempt(strategy.name, "skipped", detail))

@@ -218,6 +218,9 @@ class Builder:
             stage_key=stage_key,
             listed=tuple(Listed(p.import_path, p.name, p.dir) for p in listed),
             members=tuple(Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders),
+            pkg_config_directives=listing.facts.pkg_config_directives,
+            pkg_config=self.goenv.pkg_config,
+            cgo_cppflags=self.goenv.cgo_cppflags,
         )
         write_plan(key, plan)
 

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     _GoBuild = tuple[list[str], dict[str, str]]  # a go build's arguments and environment
 
 UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
+# glibc's static linker warns of a function that loads shared libraries at run time.
+_LINKER_WARNING = "in statically linked applications requires"
 
 
 class _Proved(Record):
@@ -85,9 +87,9 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
         return None
     several = names_several_packages(request.go_args.packages)
     if several:
-        builds = _group_builds(request, plan, proved)
+        builds = _group_builds(request, plan, proved, cache_root)
     else:
-        builds = [_single_build(request, plan, proved[0])]
+        builds = [_single_build(request, plan, proved[0], cache_root)]
     for argv, env in builds:
         # go first: what is done while it compiles and links must not delay it.
         session.start(argv, env=env, cwd=request.cwd, background=False)
@@ -130,16 +132,40 @@ def _proved_strategy(stage: Stage, request: BuildRequest) -> tuple[Stamp, Strate
     return stamp, strategy
 
 
-def _single_build(request: BuildRequest, plan: Plan, proved: _Proved) -> _GoBuild:
+def _rung_env(
+    request: BuildRequest, plan: Plan, strategy: Strategy, cache_root: str
+) -> dict[str, str]:
+    """A rung's environment as the full path gives it (gostatic.climb), so that go finds
+    the build IDs it proved: the strategy's settings and, for a static link of a build
+    with `#cgo pkg-config` packages, pkg-config --static and its cache-key macro."""
+    env = overlay_env(request.env, strategy.overlay)
+    if strategy.links_statically and plan.pkg_config_directives:
+        from gostatic.pkgconfig import static_pkg_config_env  # a pkg-config build only
+
+        env.update(
+            static_pkg_config_env(
+                pkg_config=plan.pkg_config,
+                cppflags=plan.cgo_cppflags,
+                directives=plan.pkg_config_directives,
+                cache_dir=cache_root,
+                env=request.env,
+            )
+        )
+    return env
+
+
+def _single_build(request: BuildRequest, plan: Plan, proved: _Proved, cache_root: str) -> _GoBuild:
     """The go build of a command line that names one package: its own package arguments,
     so that the full path, which has the same, runs the very same command."""
     args, strategy = request.go_args, proved.strategy
     stage_bin = proved.stage.binary(strategy.name)
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
-    return [*argv, *args.packages], overlay_env(request.env, strategy.overlay)
+    return [*argv, *args.packages], _rung_env(request, plan, strategy, cache_root)
 
 
-def _group_builds(request: BuildRequest, plan: Plan, proved: list[_Proved]) -> list[_GoBuild]:
+def _group_builds(
+    request: BuildRequest, plan: Plan, proved: list[_Proved], cache_root: str
+) -> list[_GoBuild]:
     """The go builds of a command line that names several packages: per strategy, its main
     packages into the strategy's stage directory; and go's plain check of the packages
     that are not main, where go build gives them one, in a build of their own (with
@@ -154,9 +180,8 @@ def _group_builds(request: BuildRequest, plan: Plan, proved: list[_Proved]) -> l
     builds = []
     for name, (strategy, packages) in by_strategy.items():
         flags = apply_overlay(args, goflags, strategy.overlay, stages[name])
-        builds.append(
-            (["build", *flags, "--", *packages], overlay_env(request.env, strategy.overlay))
-        )
+        env = _rung_env(request, plan, strategy, cache_root)
+        builds.append((["build", *flags, "--", *packages], env))
     libraries = [p.import_path for p in plan.listed if p.name != "main"]
     if libraries and checks_non_main(args.output):
         flags = apply_overlay(args, goflags, PLAIN.overlay, None)
@@ -234,7 +259,9 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        if _needs_graph(strategy):
+        if _needs_graph(strategy) or _LINKER_WARNING in go_said:
+            # The linker's warnings are hazards (gostatic.linkhazards) that the full path
+            # reads; it runs this very go build again and gets its output from the session.
             return None
         try:
             if not _install_if_static(stage_bin, output):
