@@ -228,7 +228,7 @@ def _own_code(
         detail = f"{lead}without cgo {owner} compiles a stub: {message}"
         return CgoOffVerdict(package, "stub", detail, files)
     detail = (
-        f"{lead}{owner} has its own code for builds without cgo ({', '.join(files)}), "
+        f"{lead}{owner} has its own code for builds without cgo ({_some(files)}), "
         "which does not say it needs cgo"
     )
     return CgoOffVerdict(package, "real", detail, files)
@@ -239,11 +239,17 @@ def _only_without_cgo(on: SourceFacts | None, off: SourceFacts) -> tuple[str, ..
     return tuple(f for f in off.go_files if f not in compiled_with_cgo)
 
 
+def _some(files: tuple[str, ...], shown: int = 3) -> str:
+    """A few file names, and how many more (confluent-kafka-go has 21 cgo files)."""
+    more = len(files) - shown
+    return ", ".join(files[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _in_graph(
     package: str, on: SourceFacts | None, off: SourceFacts, read: Callable[[str], str]
 ) -> CgoOffVerdict:
     cgo_files = on.cgo_files if on is not None else ()
-    listed = ", ".join(cgo_files)
+    listed = _some(cgo_files)
     if off.error is not None:
         if _NO_FILES in off.error:
             detail = f'{package} cannot be built without cgo: every Go file imports "C" ({listed})'
