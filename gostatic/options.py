@@ -160,8 +160,6 @@ def build_options(own: Mapping[str, object], program_args: Sequence[str] = ()) -
     options = BuildOptions(**values, program_args=tuple(program_args))
     if options.strategy is not None:
         strategy_named(options.strategy)
-    if options.smoke_env and not options.smoke:
-        raise UsageError("--smoke-env sets the environment of --smoke runs: give --smoke too")
     for setting in options.smoke_env:
         name, eq, _ = setting.partition("=")
         if not eq or not name:
