@@ -428,3 +428,22 @@ def test_the_listing_without_cgo_runs_only_for_a_rung_with_cgo_off(
     assert status == 3
     lists = [c for c in logged_go_calls(log) if c.split(" ")[1] == "list"]
     assert [c.startswith("CGO_ENABLED=0 ") for c in lists] == [False, True], lists
+
+
+def test_with_cgo_enabled_0_a_relink_that_brings_in_a_stub_is_refused(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    """The fast path cannot tell a stub from the binary: with the user's CGO_ENABLED=0 a
+    relinked plain build goes to the full path, which judges it."""
+    env = {**gostatic_env, "CGO_ENABLED": "0"}
+    pure = 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("answer", 42) }\n'
+    mod = write_module(tmp_path / "m", {**STUBBED, "main.go": pure})
+    status, result, stderr = _build(mod, env)
+    assert (status, result["strategy"]) == (0, "plain"), stderr
+    before = (mod / "app").read_bytes()
+
+    (mod / "main.go").write_text(STUBBED["main.go"])
+    status, result, _ = _build(mod, env)
+    assert status == 3
+    assert "compiles a stub" in result["attempts"][0]["detail"]
+    assert (mod / "app").read_bytes() == before

@@ -45,6 +45,8 @@ from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gostatic.gocmd import GoSession
     from gostatic.incremental.plan import Listed, Member, Plan
     from gostatic.results import BuildRequest
@@ -200,7 +202,7 @@ def _prepare_for_relinked(
         _sources_changed_since(directories[p.member.package], p.stage.stamped_at()) for p in proved
     ):
         return
-    if not several and _needs_graph(proved[0].strategy):
+    if not several and _needs_graph(proved[0].strategy, request.env):
         start_full_path_queries(request, session)  # the full path will need them
     else:
         _load_for_relinked()
@@ -233,22 +235,26 @@ def _settle_all(request: BuildRequest, proved: list[_Proved], said: str) -> Buil
     results = []
     for p in proved:
         output = os.path.join(base, p.member.output) if p.member.output else None
-        result = _settle(p, output, said)
+        result = _settle(p, output, said, _needs_graph(p.strategy, request.env))
         if result is None:
             return None
         results.append(result)
     return BuildReport(tuple(results))
 
 
-def _needs_graph(strategy: Strategy) -> bool:
+def _needs_graph(strategy: Strategy, env: Mapping[str, str]) -> bool:
     """Whether only the import graph can tell that a relinked binary of ``strategy`` works:
-    with cgo off, a package may have compiled a stub (gostatic.explain decides)."""
-    return ("CGO_ENABLED", "0") in strategy.overlay.env
+    with cgo off (the strategy's setting, else the user's CGO_ENABLED=0), a package may have
+    compiled a stub (gostatic.cgooff judges)."""
+    return dict(strategy.overlay.env).get("CGO_ENABLED", env.get("CGO_ENABLED")) == "0"
 
 
-def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult | None:
+def _settle(
+    proved: _Proved, output: str | None, go_said: str, needs_graph: bool
+) -> PackageResult | None:
     """The result of a package whose proved strategy go just built into its stage: up to
-    date, or relinked, re-checked and installed at ``output``; None for the full path."""
+    date, or relinked, re-checked and installed at ``output``; None for the full path
+    (``needs_graph``: a relinked binary takes it, see :func:`_needs_graph`)."""
     stamp, strategy, stage = proved.stamp, proved.strategy, proved.stage
     stage_bin = stage.binary(strategy.name)
     build_id = go_build_id(stage_bin)
@@ -259,7 +265,7 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
             return None
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        if _needs_graph(strategy) or _LINKER_WARNING in go_said:
+        if needs_graph or _LINKER_WARNING in go_said:
             # The linker's warnings are hazards (gostatic.linkhazards) that the full path
             # reads; it runs this very go build again and gets its output from the session.
             return None
