@@ -21,15 +21,22 @@ stated for what they are. The source files read are untrusted input, only search
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from gostatic.explain import NETGO_TAG, OSUSERGO_TAG, CgoUse
+from gostatic.cgouse import CANNOT_BE_STATIC, NETGO_TAG, OSUSERGO_TAG, CgoUse
+from gostatic.golist import list_args
 from gostatic.packages import _decode_stream
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Literal, TypeAlias
+
+    from gostatic.gocmd import GoSession
+    from gostatic.goflags import GoBuildArgs
+    from gostatic.packages import PackageGraph
 
     Verdict: TypeAlias = Literal["fails", "stub", "real", "unknown"]
 
@@ -80,6 +87,26 @@ def read_listing(text: str) -> dict[str, SourceFacts]:
     return listing
 
 
+def graph_facts(graph: PackageGraph) -> dict[str, SourceFacts]:
+    """The build's own package graph (listed with cgo on) as the listing with cgo on."""
+    return {
+        path: SourceFacts(path, p.dir, p.go_files, p.cgo_files, p.imports, p.error)
+        for path, p in graph.by_path.items()
+    }
+
+
+def list_without_cgo(
+    args: GoBuildArgs, env: Mapping[str, str], cwd: Path, session: GoSession
+) -> dict[str, SourceFacts] | None:
+    """The same build's packages as go lists them with CGO_ENABLED=0; None if go list
+    fails (then nothing is known of a build without cgo)."""
+    command = list_args(args, fields=FIELDS)
+    listed = session.run(command, env={**env, "CGO_ENABLED": "0"}, cwd=cwd, check=False)
+    if not listed.ok:
+        return None
+    return read_listing(listed.stdout)
+
+
 def read_source(path: str) -> str:
     """A source file's text, or "" if it cannot be read."""
     try:
@@ -126,11 +153,60 @@ def string_literals(text: str) -> Iterator[str]:
             i += 1
 
 
+def _blank(text: str, i: int) -> int:
+    """The index after the spaces, semicolons and comments at ``i``."""
+    while i < len(text):
+        if text.startswith(("//", "/*"), i):
+            i = _skip_comment(text, i)
+        elif text[i] in " \t\r\n;":
+            i += 1
+        else:
+            return i
+    return i
+
+
+def _word_end(text: str, i: int) -> int:
+    while i < len(text) and (text[i].isalnum() or text[i] in "_."):
+        i += 1
+    return i
+
+
+def _import_end(text: str, i: int) -> int:
+    """The index after the import declaration whose first spec starts at ``i``."""
+    if text.startswith("(", i):
+        while i < len(text) and text[i] != ")":
+            if text.startswith(("//", "/*"), i):
+                i = _skip_comment(text, i)
+            elif text[i] in '"`':
+                i = _quoted_end(text, i) + 1
+            else:
+                i += 1
+        return i + 1
+    i = _blank(text, _word_end(text, i))  # an alias, if any
+    return _quoted_end(text, i) + 1 if text[i : i + 1] in ('"', "`") else i
+
+
+def after_imports(text: str) -> str:
+    """A Go source file from its first declaration on: the package clause and the import
+    paths, which are string literals too ("github.com/ebitengine/purego/internal/fakecgo"),
+    left out."""
+    i = _blank(text, 0)
+    if text.startswith("package", i):
+        i = _blank(text, _word_end(text, _blank(text, i + len("package"))))
+    while text.startswith("import", i) and _word_end(text, i) == i + len("import"):
+        i = _blank(text, _import_end(text, _blank(text, i + len("import"))))
+    return text[i:]
+
+
+# cgo as a word ("requires cgo", "CGO_ENABLED=0"), not inside one ("fakecgo").
+_SPEAKS_OF_CGO = re.compile(r"(?<![a-z0-9])cgo(?![a-z0-9])", re.IGNORECASE)
+
+
 def _cgo_message(files: Sequence[str], directory: str, read: Callable[[str], str]) -> str | None:
     """The first string literal of ``files`` that speaks of cgo: "file: literal"."""
     for name in files:
-        for literal in string_literals(read(os.path.join(directory, name))):
-            if "cgo" in literal.lower():
+        for literal in string_literals(after_imports(read(os.path.join(directory, name)))):
+            if _SPEAKS_OF_CGO.search(literal):
                 cut = (
                     literal if len(literal) <= _QUOTE_LIMIT else literal[: _QUOTE_LIMIT - 3] + "..."
                 )
@@ -152,7 +228,7 @@ def _own_code(
         detail = f"{lead}without cgo {owner} compiles a stub: {message}"
         return CgoOffVerdict(package, "stub", detail, files)
     detail = (
-        f"{lead}{owner} has its own code for builds without cgo ({', '.join(files)}), "
+        f"{lead}{owner} has its own code for builds without cgo ({_some(files)}), "
         "which does not say it needs cgo"
     )
     return CgoOffVerdict(package, "real", detail, files)
@@ -163,11 +239,17 @@ def _only_without_cgo(on: SourceFacts | None, off: SourceFacts) -> tuple[str, ..
     return tuple(f for f in off.go_files if f not in compiled_with_cgo)
 
 
+def _some(files: tuple[str, ...], shown: int = 3) -> str:
+    """A few file names, and how many more (confluent-kafka-go has 21 cgo files)."""
+    more = len(files) - shown
+    return ", ".join(files[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _in_graph(
     package: str, on: SourceFacts | None, off: SourceFacts, read: Callable[[str], str]
 ) -> CgoOffVerdict:
     cgo_files = on.cgo_files if on is not None else ()
-    listed = ", ".join(cgo_files)
+    listed = _some(cgo_files)
     if off.error is not None:
         if _NO_FILES in off.error:
             detail = f'{package} cannot be built without cgo: every Go file imports "C" ({listed})'
@@ -220,6 +302,10 @@ def judge(
     if use.remedy in (NETGO_TAG, OSUSERGO_TAG):
         detail = f"the standard library's {use.package} has a complete pure-Go implementation"
         return CgoOffVerdict(use.package, "real", detail, ())
+    if use.remedy == CANNOT_BE_STATIC:
+        # plugin: its file for builds without cgo returns "not implemented", not a word of cgo.
+        detail = f"without cgo the standard library's {use.package} is a stub that always fails"
+        return CgoOffVerdict(use.package, "stub", detail, ())
     facts = off.get(use.package)
     if facts is None:
         return _dropped(use, on, off, read)

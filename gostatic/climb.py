@@ -2,11 +2,18 @@
 install that one.
 
 Each rung is one `go build` into the package's stage. A build that fails in a way that
-means "this strategy does not apply here" goes on to the next rung; one that fails
-because the code does not compile ends the climb with go's message. A binary that is not
-static, or carries a hazard that rules it out, goes on too. A static glibc binary that
+means "this strategy does not apply here" goes on to the next rung, with the C compiler's
+and linker's own reason as its detail (gostatic.linkreason); one that fails because the
+code does not compile ends the climb with go's message. A binary that is not static, or
+carries a hazard that rules it out, goes on too; its hazards are read from the binary and
+from the static linker's warnings (gostatic.linkhazards). A static glibc binary that
 carries the NSS loader is set aside while the musl rungs are tried, and installed only if
 none of them links the program.
+
+A rung is not run when it cannot win: one that cannot apply to the target, one that
+turns cgo on against the user's CGO_ENABLED=0, one whose build with cgo off would compile
+a stub or fail (gostatic.cgooff), and, once a static binary is held for the NSS hazard,
+one the import graph says links libc dynamically.
 """
 
 from __future__ import annotations
@@ -17,17 +24,22 @@ from pathlib import Path
 from gostatic.goflags import apply_overlay, overlay_env
 from gostatic.incremental.install import settle
 from gostatic.incremental.stage import Stage, Stamp, go_build_id
+from gostatic.linkhazards import linker_hazards
+from gostatic.linkreason import link_failure_reason
 from gostatic.records import Record
 from gostatic.results import STATIC_DETAIL, Attempt, PackageResult
-from gostatic.rungchoice import musl_alternatives, skip_reason, toolchain_env
+from gostatic.rungchoice import cgo_forbidden_reason, musl_alternatives, skip_reason, toolchain_env
 from gostatic.toolchains import INSTALL_HINT
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.cache import CacheKey
     from gostatic.elf import ElfFacts
-    from gostatic.gocmd import GoSession
+    from gostatic.explain import CgoAnalysis
+    from gostatic.gocmd import GoResult, GoSession
     from gostatic.goenv import GoEnv
+    from gostatic.graphfacts import GraphFacts
+    from gostatic.hazard import Hazard
     from gostatic.packages import ListedPackage
     from gostatic.results import BuildRequest, ProgressFn
     from gostatic.strategies import Strategy
@@ -73,6 +85,10 @@ class _Candidate(Record):
     needs: tuple[str, ...]
 
 
+# glibc's static linker warns of a function that loads shared libraries at run time.
+_STATIC_LINK_WARNING = "in statically linked applications requires"
+
+
 class Climb:
     """One package's climb: its rungs, what was tried, and what is held for later."""
 
@@ -85,7 +101,7 @@ class Climb:
         stamp: Stamp | None,
         candidates: tuple[Strategy, ...],
         package_args: list[str],
-        cgo_off_refusal: str | None,
+        facts: GraphFacts,
         cache_key: CacheKey | None = None,
     ) -> None:
         self.setting = setting
@@ -95,15 +111,16 @@ class Climb:
         self.candidates = candidates  # the rungs this climb tries, in order
         # The package arguments of each go build (see gostatic.fullbuild).
         self.package_args = package_args
-        # Why a cgo-off build must not be taken for this package (the import graph says).
-        self.cgo_off_refusal = cgo_off_refusal
+        self.facts = facts  # the build's package graph, and what it tells
+        # This package's cgo: what decides which rungs cannot win.
+        self.analysis: CgoAnalysis = facts.analysis(pkg.import_path)
         # Where the strategy cache records this climb's winner (None: the cache takes no
         # part, as when the rung was given); the builder records it, the climb never reads it.
         self.cache_key = cache_key
         self.stamp = stamp  # the stage's, read before the rungs were chosen
         self.attempts: list[Attempt] = []
         self.warnings: list[str] = []
-        self.seen: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], str] = {}
+        self.seen: dict[tuple[tuple[str, ...], bool, str | None], str] = {}
         self.compiled = False
         self.fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
 
@@ -148,14 +165,31 @@ class Climb:
         self.setting.progress(self.pkg.import_path, attempt)
 
     def _skip(self, strategy: Strategy) -> str | None:
-        """Why this rung is not run: one that cannot apply to this target is skipped for
-        that reason first; a cgo-off build of a package with no pure-Go fallback passes
-        the ELF check and is still broken."""
+        """Why this rung is not run (see the module's docstring), or None to run it. A
+        rung given with --strategy is run wherever it can run at all, except a build with
+        cgo off that the graph says is broken: it passes the ELF check all the same."""
         setting = self.setting
         skip = skip_reason(strategy, setting.target, setting.tools, forced=setting.forced)
-        if skip is not None or ("CGO_ENABLED", "0") not in strategy.overlay.env:
+        if skip is None and not setting.forced:
+            skip = cgo_forbidden_reason(strategy, setting.request.env)
+            if skip is None and self.fallback is not None:
+                skip = self._predicted_dynamic(strategy)
+        if skip is not None or self.analysis.cgo_on(strategy):
             return skip
-        return self.cgo_off_refusal
+        self.analysis = self.facts.judged(self.analysis)  # a go list, once per build
+        return self.analysis.cgo_off_refusal()
+
+    def _predicted_dynamic(self, strategy: Strategy) -> str | None:
+        """With a static binary held for the NSS hazard, a rung the import graph says
+        links libc dynamically cannot do better."""
+        if not self.analysis.predicts_dynamic(strategy):
+            return None
+        cgo = ", ".join(u.package for u in self.analysis.uses[:3])
+        held = self.fallback.strategy if self.fallback is not None else ""
+        return (
+            f"the import graph predicts a dynamic binary (cgo in {cgo}); {held}'s static "
+            "binary is held while the musl rungs are tried"
+        )
 
     def _go_build(self, strategy: Strategy) -> tuple[list[str], dict[str, str], Path]:
         """The go build arguments (after "build", before the packages) and environment of
@@ -166,6 +200,8 @@ class Climb:
         argv = apply_overlay(req.go_args, setting.goenv.goflags, strategy.overlay, str(stage_bin))
         env = overlay_env(req.env, strategy.overlay)
         env.update(toolchain_env(strategy, setting.target, setting.tools))
+        if strategy.links_statically:
+            env.update(self.facts.static_env)  # pkg-config --static (gostatic.pkgconfig)
         return argv, env, stage_bin
 
     def _try(self, strategy: Strategy) -> PackageResult | None:
@@ -175,10 +211,8 @@ class Climb:
             self._record(Attempt(strategy.name, "skipped", refusal))
             return None
         argv, env, stage_bin = self._go_build(strategy)
-        signature = (
-            tuple(argv),
-            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
-        )
+        # The same flags (without "-o STAGE", which is each rung's own), cgo and compiler.
+        signature = (tuple(argv[:-2]), self.analysis.cgo_on(strategy), env.get("CC"))
         if signature in self.seen:
             detail = f"same build as {self.seen[signature]}"
             self._record(Attempt(strategy.name, "skipped", detail))
@@ -190,15 +224,22 @@ class Climb:
             ["build", *argv, *self.package_args], env=env, cwd=self._cwd, check=False
         )
         if not built.ok:
-            if not self.compiled and not _STRATEGY_FAILURE.search(built.stderr):
-                self._record(Attempt(strategy.name, "build-failed", built.first_error_line))
-                return self._not_static(go_error=built.stderr)
-            self._record(
-                Attempt(strategy.name, "build-failed", built.first_error_line, built.stderr)
-            )
-            return None
+            return self._failed(strategy, built, env.get("CC") or self.setting.goenv.cc)
         self.compiled = True
         return self._check(strategy, stage_bin, built.stderr)
+
+    def _failed(self, strategy: Strategy, built: GoResult, compiler: str) -> PackageResult | None:
+        """A rung whose go build failed: the next rung, with the C compiler's or linker's
+        reason when they said one, unless the code itself does not compile."""
+        reason = link_failure_reason(built.stderr, self.facts.owners, compiler)
+        # A header or library another C compiler lacks is that toolchain's failure.
+        by_toolchain = reason is not None and strategy.toolchain is not None
+        if not self.compiled and not by_toolchain and not _STRATEGY_FAILURE.search(built.stderr):
+            self._record(Attempt(strategy.name, "build-failed", built.first_error_line))
+            return self._not_static(go_error=built.stderr)
+        detail = reason.detail if reason is not None else built.first_error_line
+        self._record(Attempt(strategy.name, "build-failed", detail, built.stderr))
+        return None
 
     def _check(self, strategy: Strategy, stage_bin: Path, said: str) -> PackageResult | None:
         """Take a rung's binary if it is proved static with no hazard that rules it out
@@ -220,10 +261,12 @@ class Climb:
                 loader = facts.run_time_needs() or "dynamic"
                 self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
-            hazards = tuple((h.kind, h.detail) for h in facts.hazards)
+            hazards = self._hazards(facts.hazards, said)
             needs = facts.needs
         rejection = self._rejection(hazards)
         if rejection is not None:
+            # Not kept: rebuilt up to date, go would print no linker warning next time.
+            _discard(stage_bin)
             self._record(Attempt(strategy.name, "static", rejection, said))
             return None
         candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs)
@@ -231,6 +274,14 @@ class Climb:
             return None
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
         return self._accept(candidate, verified)
+
+    def _hazards(self, in_binary: tuple[Hazard, ...], said: str) -> tuple[tuple[str, str], ...]:
+        """The binary's hazards and the static linker's warnings (``said``: go's stderr,
+        which holds the linker's output when go linked), each (kind, detail) once."""
+        warned: tuple[Hazard, ...] = ()
+        if _STATIC_LINK_WARNING in said:
+            warned = linker_hazards(said, self.facts.package_dirs)
+        return tuple(dict.fromkeys((*in_binary, *warned)))
 
     def _accept(self, candidate: _Candidate, verified: Stamp | None) -> PackageResult:
         """Install a proved-static stage binary; ``verified`` is the stamp that proved it."""
@@ -304,6 +355,13 @@ class Climb:
             attempts=tuple(self.attempts),
             go_error=go_error,
         )
+
+
+def _discard(path: Path) -> None:
+    try:  # noqa: SIM105 (contextlib is one more import on the build path)
+        path.unlink()
+    except OSError:
+        pass  # gone already, or the stage is read-only: the next build relinks or says so
 
 
 def _inspect(path: Path) -> ElfFacts:

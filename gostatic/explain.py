@@ -2,8 +2,9 @@
 what makes each static, and so which strategy will work first.
 
 Everything here reads the graph of one `go list -deps` (see gostatic.packages); the build
-uses the same analysis to start at the predicted rung and to refuse `CGO_ENABLED=0` where
-it would only compile a stub.
+uses the same analysis to start at the predicted rung, to skip builds the graph says
+cannot win, and, with gostatic.cgooff's verdicts, to refuse a build with cgo off where it
+would compile a stub or fail.
 
 ``runtime/cgo`` is a consequence, not a cause: go links it into every program that has a
 cgo package, without any import naming it, so a walk over ``Imports`` never reaches it that
@@ -17,32 +18,45 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from gostatic import cgooff
+from gostatic.cgouse import (
+    CANNOT_BE_STATIC,
+    EXTERNAL_LINK,
+    NETGO_TAG,
+    OSUSERGO_TAG,
+    PURE_GO_FALLBACK,
+    CgoUse,
+    remedy_for,
+)
 from gostatic.errors import GoCommandError, UsageError
 from gostatic.goflags import GoBuildArgs
 from gostatic.needprediction import predict_needs
-from gostatic.packages import PackageGraph, load_packages
+from gostatic.packages import ListedPackage, PackageGraph, load_packages
 from gostatic.project import load_project
 from gostatic.records import Record
-from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
+from gostatic.strategies import EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
 
-# Remedies, as they appear in `explain --json`.
-NETGO_TAG = "netgo"
-OSUSERGO_TAG = "osusergo"
-EXTERNAL_LINK = EXTERNAL_STATIC.name
-CANNOT_BE_STATIC = "cannot be static"
+TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+if TYPE_CHECKING:
+    from gostatic.cgooff import CgoOffVerdict, SourceFacts
 
-# Standard packages whose cgo code has a complete pure-Go replacement, selected by a tag
-# (or by CGO_ENABLED=0). Any other cgo package built without cgo is a stub or a failure:
-# mattn/go-sqlite3 compiles to "this is a stub", plugin.Open always fails.
-_PURE_GO_FALLBACK = {"net": NETGO_TAG, "os/user": OSUSERGO_TAG}
-# Standard packages no static binary can serve: plugin exists to dlopen shared objects.
-_NEVER_STATIC = frozenset({"plugin"})
+__all__ = [
+    "CANNOT_BE_STATIC",
+    "EXTERNAL_LINK",
+    "NETGO_TAG",
+    "OSUSERGO_TAG",
+    "CgoAnalysis",
+    "CgoUse",
+    "ExplainRequest",
+    "analyse",
+    "explain",
+    "remedy_for",
+]
 
-
-class CgoUse(Record):
-    package: str
-    chain: tuple[str, ...]  # the shortest import chain, from the root package to this one
-    remedy: str
+# Packages that load shared libraries at run time without cgo's C.dlopen. Without cgo,
+# purego asks the Go linker for libc itself (//go:cgo_import_dynamic): a dynamic binary;
+# with cgo, a static one whose dlopen finds nothing in an empty root.
+_LOADERS = frozenset({"github.com/ebitengine/purego"})
 
 
 class CgoAnalysis(Record):
@@ -53,6 +67,16 @@ class CgoAnalysis(Record):
     ladder: tuple[Strategy, ...] = LADDER  # the project's, when it has one
     # The run-time needs the imports predict (gostatic.needprediction): set by explain().
     predicted_needs: tuple[str, ...] = ()
+    # go's CGO_ENABLED for the build (go env): what a rung that sets none builds with.
+    cgo_default: bool = True
+    # The user set CGO_ENABLED=0: a rung that turns cgo on is not taken against it.
+    cgo_forbidden: bool = False
+    # Packages that load shared libraries at run time without cgo (purego), nearest first.
+    loaders: tuple[str, ...] = ()
+    # What each cgo package without a standard fallback becomes with cgo off
+    # (gostatic.cgooff); None until judged, which takes a go list, run only when a
+    # build with cgo off is at stake (see :meth:`judged`).
+    verdicts: tuple[CgoOffVerdict, ...] | None = None
 
     @property
     def prediction(self) -> str | None:
@@ -63,41 +87,63 @@ class CgoAnalysis(Record):
         """The first strategy of ``ladder`` (a project may reorder it) expected to work."""
         return next((s.name for s in ladder if self.expects_static(s)), None)
 
+    def cgo_on(self, strategy: Strategy) -> bool:
+        """Whether ``strategy``'s build has cgo on: its own CGO_ENABLED, else go's."""
+        value = dict(strategy.overlay.env).get("CGO_ENABLED")
+        return self.cgo_default if value is None else value == "1"
+
     def expects_static(self, strategy: Strategy) -> bool:
-        """Whether the graph says ``strategy`` gives a working static binary."""
+        """Whether the graph says ``strategy`` gives a working static binary (a build with
+        cgo off only once its refusal is judged: until then it is not counted on)."""
+        if not self.cgo_on(strategy):
+            judged = not self.without_fallback or self.verdicts is not None
+            return judged and not self.loaders and self.cgo_off_refusal() is None
+        if self.cgo_forbidden:
+            return False
         remedies = {u.remedy for u in self.uses}
         if strategy is PLAIN:
             return not remedies
         if strategy is NETGO:
             return remedies <= {NETGO_TAG, OSUSERGO_TAG}
-        if strategy is CGO_OFF:
-            return self.cgo_off_refusal() is None
         if strategy is EXTERNAL_STATIC:
             return CANNOT_BE_STATIC not in remedies
         return False  # a strategy this analysis knows nothing of is tried in ladder order
 
+    def predicts_dynamic(self, strategy: Strategy) -> bool:
+        """Whether the graph says a plain or netgo build with cgo on links libc
+        dynamically: a cgo package that the strategy's tags do not replace."""
+        if strategy not in (PLAIN, NETGO) or not self.cgo_on(strategy):
+            return False
+        return not self.expects_static(strategy) and not self.cgo_forbidden
+
     @property
-    def without_fallback(self) -> tuple[str, ...]:
-        """cgo packages that CGO_ENABLED=0 would build as a stub, or fail to build."""
-        return tuple(u.package for u in self.uses if u.package not in _PURE_GO_FALLBACK)
+    def without_fallback(self) -> tuple[CgoUse, ...]:
+        """cgo packages with no pure-Go replacement in the standard library: what a build
+        without cgo makes of them is for gostatic.cgooff to judge."""
+        return tuple(u for u in self.uses if u.package not in PURE_GO_FALLBACK)
+
+    def judged(
+        self, on: Mapping[str, SourceFacts], off: Mapping[str, SourceFacts] | None
+    ) -> CgoAnalysis:
+        """This analysis with its verdicts, from the build's listings with cgo on and off
+        (``off`` None: go could not list it, and nothing is known)."""
+        uses = self.without_fallback
+        if off is None:
+            said = "go list failed for the build without cgo"
+            verdicts = tuple(cgooff.CgoOffVerdict(u.package, "unknown", said, ()) for u in uses)
+        else:
+            verdicts = cgooff.judge_all(uses, on, off)
+        return self._replace(verdicts=verdicts)
 
     def cgo_off_refusal(self) -> str | None:
-        """Why a build with cgo disabled must not be taken for this package, if it must not."""
-        blockers = self.without_fallback
-        if not blockers:
+        """Why a build with cgo off must not be taken for this package, if it must not:
+        the verdicts' own words (see :meth:`judged`)."""
+        if not self.without_fallback:
             return None
-        return (
-            f"{', '.join(blockers)} {'uses' if len(blockers) == 1 else 'use'} cgo with no "
-            "pure-Go fallback: CGO_ENABLED=0 would compile a stub (or fail), never a working binary"
-        )
-
-
-def remedy_for(package: str, standard: bool) -> str:
-    if standard and package in _PURE_GO_FALLBACK:
-        return _PURE_GO_FALLBACK[package]
-    if standard and package in _NEVER_STATIC:
-        return CANNOT_BE_STATIC
-    return EXTERNAL_LINK
+        if self.verdicts is None:
+            blockers = ", ".join(u.package for u in self.without_fallback)
+            return f"CGO_ENABLED=0 not taken: what it makes of {blockers} was not checked"
+        return cgooff.cgo_off_refusal(self.verdicts)
 
 
 def analyse(graph: PackageGraph, root: str) -> CgoAnalysis:
@@ -105,6 +151,7 @@ def analyse(graph: PackageGraph, root: str) -> CgoAnalysis:
     parents: dict[str, str | None] = {root: None}
     queue = deque([root])
     uses: list[CgoUse] = []
+    loaders: list[str] = []
     while queue:
         path = queue.popleft()
         pkg = graph.by_path.get(path)
@@ -112,11 +159,13 @@ def analyse(graph: PackageGraph, root: str) -> CgoAnalysis:
             continue
         if pkg.uses_cgo:
             uses.append(CgoUse(path, _chain(parents, path), remedy_for(path, pkg.standard)))
+        if path in _LOADERS:
+            loaders.append(path)
         for imported in pkg.imports:
             if imported not in parents:
                 parents[imported] = path
                 queue.append(imported)
-    return CgoAnalysis(root, tuple(uses))
+    return CgoAnalysis(root, tuple(uses), loaders=tuple(loaders))
 
 
 def _chain(parents: Mapping[str, str | None], path: str) -> tuple[str, ...]:
@@ -136,9 +185,34 @@ class ExplainRequest(Record):
 
 def explain(request: ExplainRequest) -> CgoAnalysis:
     """Analyse the one package a command line names, as `go build` would build it, and
-    predict with the ladder `gostatic build` would climb there."""
+    predict with the ladder `gostatic build` would climb there; what a build without cgo
+    makes of its cgo packages is judged when one of them has no standard fallback."""
+    from gostatic.gocmd import GoSession
+    from gostatic.goenv import ENV_ARGS, go_env
+
     project = load_project((request.cwd / (request.go_args.workdir or ".")).resolve())
-    graph = load_packages(request.go_args, request.env, request.cwd)
+    session = GoSession()
+    try:
+        session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+        graph = load_packages(request.go_args, request.env, request.cwd, session=session)
+        pkg = _the_one_package(graph)
+        analysis = analyse(graph, pkg.import_path)._replace(
+            ladder=project.strategies,
+            cgo_default=go_env(request.env, request.cwd, session).cgo_enabled,
+            cgo_forbidden=request.env.get("CGO_ENABLED") == "0",
+            predicted_needs=predict_needs(graph, pkg.import_path),
+        )
+        if analysis.without_fallback:
+            off = cgooff.list_without_cgo(request.go_args, request.env, request.cwd, session)
+            analysis = analysis.judged(cgooff.graph_facts(graph), off)
+    finally:
+        session.close()
+    return analysis
+
+
+def _the_one_package(graph: PackageGraph) -> ListedPackage:
+    """The package explain explains; a usage error unless the arguments name one, and go's
+    error if it, or a package it imports, cannot be loaded."""
     if len(graph.named) != 1:
         paths = [p.import_path for p in graph.named]
         named = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
@@ -149,6 +223,4 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     errors = [p.error for p in (pkg, *graph.by_path.values()) if p.error is not None]
     if errors:
         raise GoCommandError(errors[0])
-    return analyse(graph, pkg.import_path)._replace(
-        ladder=project.strategies, predicted_needs=predict_needs(graph, pkg.import_path)
-    )
+    return pkg

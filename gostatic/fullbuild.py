@@ -17,11 +17,11 @@ from pathlib import Path
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.climb import Climb, ClimbSetting
 from gostatic.errors import GostaticError, UsageError
-from gostatic.explain import analyse
 from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import apply_overlay, checks_non_main, sets_build_id
 from gostatic.golist import listing_env
+from gostatic.graphfacts import GraphFacts
 from gostatic.incremental.plan import (
     Listed,
     Member,
@@ -61,6 +61,7 @@ class _Listing(Record):
     graph: PackageGraph
     stage_root: Path
     group_key: str | None
+    facts: GraphFacts
 
 
 def full_build(
@@ -138,7 +139,8 @@ class Builder:
         check = self._start_check(graph.named, mains)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
-        listing = _Listing(graph, stage_root, self._group_key(names))
+        facts = GraphFacts(graph, self.request, self.goenv, self.session, self.cache_root)
+        listing = _Listing(graph, stage_root, self._group_key(names), facts)
         prepared = [
             self._prepare(listing, pkg, out, name)
             for pkg, out, name in zip(mains, outputs, names, strict=True)
@@ -218,6 +220,9 @@ class Builder:
             stage_key=stage_key,
             listed=tuple(Listed(p.import_path, p.name, p.dir) for p in listed),
             members=tuple(Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders),
+            pkg_config_directives=listing.facts.pkg_config_directives,
+            pkg_config=self.goenv.pkg_config,
+            cgo_cppflags=self.goenv.cgo_cppflags,
         )
         write_plan(key, plan)
 
@@ -301,7 +306,7 @@ class Builder:
             if self.forced is None and pinned is None and self.cache is not None
             else None
         )
-        cgo = analyse(listing.graph, pkg.import_path)
+        cgo = listing.facts.analysis(pkg.import_path)
         candidates = choose_rungs(
             self.ladder,
             forced=self.forced,
@@ -318,7 +323,7 @@ class Builder:
             stamp,
             candidates,
             self._package_args(listing, pkg),
-            cgo.cgo_off_refusal(),
+            listing.facts,
             key,
         )
 
@@ -361,14 +366,16 @@ class Builder:
         return listing_env(self.request.env, self._lists_with_cgo())
 
     def _lists_with_cgo(self) -> bool:
-        """Whether packages are listed with cgo on where go turned it off itself.
+        """Whether packages are listed with cgo on where the build has it off.
 
         Go turns cgo off by default when cross-compiling or when it finds no C compiler, and
         a package whose files all import "C" then lists as "build constraints exclude all
         Go files" instead of as the main package that zig-static (or a cross CC) builds.
-        A CGO_ENABLED the user set is left alone.
+        With CGO_ENABLED=0 set by the user, only a listing with cgo on shows the cgo
+        packages whose build without cgo is a stub (gostatic.cgooff judges them), and
+        which rungs are not run against that setting (gostatic.climb).
         """
-        return "CGO_ENABLED" not in self.request.env and not self.goenv.cgo_enabled
+        return not self.goenv.cgo_enabled
 
 
 def _start_first_rung(prepared: Climb | PackageResult) -> None:

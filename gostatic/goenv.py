@@ -22,9 +22,15 @@ class GoEnv(Record):
     cgo_enabled: bool
     goexe: str
     goflags: str
+    # What a static rung's pkg-config wrapper starts from (gostatic.pkgconfig).
+    pkg_config: str = "pkg-config"
+    cgo_cppflags: str = ""
 
 
-_ENV_KEYS = ("GOOS", "GOARCH", "GOVERSION", "CC", "CGO_ENABLED", "GOEXE", "GOFLAGS")
+_ENV_KEYS = (
+    "GOOS", "GOARCH", "GOVERSION", "CC", "CGO_ENABLED", "GOEXE", "GOFLAGS", "PKG_CONFIG",
+    "CGO_CPPFLAGS",
+)  # fmt: skip
 ENV_ARGS = ("env", "-json", *_ENV_KEYS)
 
 
@@ -52,4 +58,6 @@ def go_env(
         cgo_enabled=get("CGO_ENABLED") == "1",
         goexe=get("GOEXE"),
         goflags=get("GOFLAGS"),
+        pkg_config=get("PKG_CONFIG"),
+        cgo_cppflags=get("CGO_CPPFLAGS"),
     )

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gostatic.goflags import GoBuildArgs
 
 FIELDS = "ImportPath,Name,Dir,Module,Error"
-GRAPH_FIELDS = FIELDS + ",DepOnly,Imports,CgoFiles,Standard"
+GRAPH_FIELDS = FIELDS + ",DepOnly,Imports,GoFiles,CgoFiles,CgoPkgConfig,Standard"
 
 # One record per package, each field ended by NUL (which no path holds) and the record by
 # the newline go adds: import path, name, directory, error marker.
@@ -25,10 +25,10 @@ LISTING_FORMAT = (
 )
 
 
-def list_args(args: GoBuildArgs, *, deps: bool = True) -> list[str]:
+def list_args(args: GoBuildArgs, *, deps: bool = True, fields: str = GRAPH_FIELDS) -> list[str]:
     """The go list that resolves the same packages as the build, as JSON; with ``deps``,
-    every package linked in too (one process instead of two)."""
-    mode = ["-deps", f"-json={GRAPH_FIELDS}"] if deps else [f"-json={FIELDS}"]
+    every package linked in too (one process instead of two), each with ``fields``."""
+    mode = ["-deps", f"-json={fields}"] if deps else [f"-json={FIELDS}"]
     return _command(args, mode)
 
 

@@ -30,10 +30,16 @@ def go_env_file(env: Mapping[str, str]) -> str:
 
 
 def goflags_in_effect(env: Mapping[str, str]) -> str | None:
-    """GOFLAGS as go sees it: the environment's, else the `go env -w` file's; None when the
-    file cannot be read."""
-    if env.get("GOFLAGS"):
-        return env["GOFLAGS"]
+    """GOFLAGS as go sees it (see :func:`go_setting_in_effect`)."""
+    return go_setting_in_effect(env, "GOFLAGS")
+
+
+def go_setting_in_effect(env: Mapping[str, str], name: str) -> str | None:
+    """A go setting as go sees it: the environment's, else the `go env -w` file's, else
+    ""; None when the file cannot be read (then nothing that depends on it can be
+    checked)."""
+    if env.get(name):
+        return env[name]
     try:
         with open(go_env_file(env), encoding="utf-8") as f:
             lines = f.read().splitlines()
@@ -41,7 +47,8 @@ def goflags_in_effect(env: Mapping[str, str]) -> str | None:
         return ""
     except (OSError, UnicodeDecodeError):
         return None
-    values = [line[len("GOFLAGS=") :] for line in lines if line.startswith("GOFLAGS=")]
+    prefix = f"{name}="
+    values = [line[len(prefix) :] for line in lines if line.startswith(prefix)]
     return values[-1] if values else ""
 
 

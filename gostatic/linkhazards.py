@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 
+from gostatic.hazard import Hazard
 from gostatic.linkerlog import GO_OBJECT_PREFIX, StaticWarning, read_linker_log
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -117,8 +118,8 @@ def _detail(caller: str, kind: str, functions: list[str], remedy: str | None) ->
 
 def linker_hazards(
     stderr: str, package_dirs: Mapping[str, str] | None = None
-) -> tuple[tuple[str, str], ...]:
-    """(kind, detail) for each caller the static linker warned about, in the order warned:
+) -> tuple[Hazard, ...]:
+    """A hazard for each caller the static linker warned about, in the order warned:
     kind "dlopen" or "nss". ``package_dirs`` maps a package's directory to its import path
     (from the build's package graph) so that a cgo caller is named by its package."""
     dirs = package_dirs or {}
@@ -132,6 +133,6 @@ def linker_hazards(
             functions.append(warning.function)
         packages[key] = package
     return tuple(
-        (kind, _detail(caller, kind, functions, _remedy(packages[kind, caller], kind)))
+        Hazard(kind, _detail(caller, kind, functions, _remedy(packages[kind, caller], kind)))
         for (kind, caller), functions in grouped.items()
     )

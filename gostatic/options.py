@@ -65,6 +65,14 @@ BUILD_OPTIONS: tuple[OwnOption, ...] = (
     OwnOption(
         "--smoke", "smoke", "Run each built binary in an empty root; arguments after -- go to it."
     ),
+    OwnOption(
+        "--smoke-env",
+        "smoke_env",
+        "With --smoke: set NAME=VALUE in the program's otherwise empty environment (repeatable).",
+        takes_value=True,
+        metavar="NAME=VALUE",
+        repeated=True,
+    ),
 )
 
 _HELP = frozenset({"-h", "-help", "--help"})
@@ -147,14 +155,25 @@ def build_options(own: Mapping[str, object], program_args: Sequence[str] = ()) -
     field not given keeps BuildOptions' default. An unknown strategy is a usage error here,
     before any build."""
     values: dict[str, Any] = {
-        o.field: (str(own[o.field]) if o.takes_value else bool(own[o.field]))
-        for o in BUILD_OPTIONS
-        if o.field in own
+        o.field: _value(o, own[o.field]) for o in BUILD_OPTIONS if o.field in own
     }
     options = BuildOptions(**values, program_args=tuple(program_args))
     if options.strategy is not None:
         strategy_named(options.strategy)
+    for setting in options.smoke_env:
+        name, eq, _ = setting.partition("=")
+        if not eq or not name:
+            raise UsageError(f"--smoke-env takes NAME=VALUE, not {setting!r}")
     return options
+
+
+def _value(option: OwnOption, given: object) -> object:
+    """An option's parsed value as BuildOptions holds it."""
+    if not option.takes_value:
+        return bool(given)
+    if option.repeated:
+        return tuple(str(v) for v in given) if isinstance(given, tuple) else (str(given),)
+    return str(given)
 
 
 def parse_command(

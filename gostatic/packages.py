@@ -27,6 +27,9 @@ class ListedPackage(Record):
     imports: tuple[str, ...] = ()
     uses_cgo: bool = False  # has cgo files in this build configuration
     standard: bool = False
+    go_files: tuple[str, ...] = ()  # compiled, without the cgo files
+    cgo_files: tuple[str, ...] = ()  # the files that import "C"
+    pkg_config: tuple[str, ...] = ()  # its `#cgo pkg-config:` arguments
 
     @property
     def is_main(self) -> bool:
@@ -92,17 +95,26 @@ def load_packages(
 def _listed(obj: Mapping[str, object]) -> ListedPackage:
     module = obj.get("Module")
     error = obj.get("Error")
-    imports = obj.get("Imports")
+    cgo_files = _strings(obj, "CgoFiles")
     return ListedPackage(
         import_path=str(obj.get("ImportPath", "")),
         name=str(obj.get("Name", "")),
         dir=str(obj.get("Dir", "")),
         module=str(module.get("Path")) if isinstance(module, dict) else None,
         error=str(error.get("Err")) if isinstance(error, dict) else None,
-        imports=tuple(str(i) for i in imports) if isinstance(imports, list) else (),
-        uses_cgo=bool(obj.get("CgoFiles")),
+        imports=_strings(obj, "Imports"),
+        uses_cgo=bool(cgo_files),
         standard=obj.get("Standard") is True,
+        go_files=_strings(obj, "GoFiles"),
+        cgo_files=cgo_files,
+        pkg_config=_strings(obj, "CgoPkgConfig"),
     )
+
+
+def _strings(obj: Mapping[str, object], key: str) -> tuple[str, ...]:
+    """A list of strings from go list's JSON (untrusted: anything else is none)."""
+    value = obj.get(key)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def exe_name(pkg: ListedPackage, packages: Sequence[str], goexe: str) -> str:

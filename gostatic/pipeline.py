@@ -74,7 +74,11 @@ def _smoke(
 
     base = Path(request.cwd) / (request.go_args.workdir or ".")
     built = [r for r in report.results if r.static]
-    runs = smoke_outputs([r.output for r in built], base, request.options.program_args, request.env)
+    options = request.options
+    program_env = dict(setting.partition("=")[::2] for setting in options.smoke_env)
+    runs = smoke_outputs(
+        [r.output for r in built], base, options.program_args, request.env, program_env
+    )
     for result, run in zip(built, runs, strict=True):
         observer.smoked(result.package, run)
     return {r.package: run for r, run in zip(built, runs, strict=True)}

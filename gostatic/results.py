@@ -42,6 +42,7 @@ class BuildOptions(Record):
     pin: bool = False  # write each winning strategy into the project's gostatic.toml
     smoke: bool = False  # run each static output in an empty root once built
     program_args: tuple[str, ...] = ()  # with smoke: the arguments each run gets
+    smoke_env: tuple[str, ...] = ()  # with smoke: NAME=VALUE settings each run gets
 
 
 class BuildRequest(Record):

@@ -12,6 +12,7 @@ the PIE (measured: ELF type EXEC), and the host's gcc cannot compile cgo for ano
 
 from __future__ import annotations
 
+from gostatic.records import TYPE_CHECKING
 from gostatic.strategies import (
     CGO_OFF,
     EXTERNAL_STATIC,
@@ -32,6 +33,9 @@ from gostatic.toolchains import (
     host_goarch,
     host_goos,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 
 def choose_rungs(
@@ -131,6 +135,18 @@ def _unavailable_reason(strategy: Strategy, target: Target, tools: Toolchains) -
     if tools.zig is None:
         return f"zig is not installed ({INSTALL_ZIG})"
     return None
+
+
+def cgo_forbidden_reason(strategy: Strategy, env: Mapping[str, str]) -> str | None:
+    """Why a rung that turns cgo on is not run: the user set CGO_ENABLED=0, and a binary
+    built with cgo against that is not what was asked for (purego's programs, which the
+    graph calls pure Go, come out dynamic without cgo and static with it)."""
+    if env.get("CGO_ENABLED") != "0" or ("CGO_ENABLED", "1") not in strategy.overlay.env:
+        return None
+    return (
+        "CGO_ENABLED=0 is set: this rung turns cgo on, which gostatic does not do against "
+        "it (unset CGO_ENABLED, or give --strategy, to let it)"
+    )
 
 
 def toolchain_env(strategy: Strategy, target: Target, tools: Toolchains) -> dict[str, str]:

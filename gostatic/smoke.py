@@ -121,12 +121,14 @@ def run_in_empty_root(
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     privileged: bool | None = None,
+    program_env: Mapping[str, str] | None = None,
 ) -> SmokeResult:
     """Run ``binary ARGS`` alone in an empty root; report what it printed and its status.
 
     ``env`` is where chroot, unshare and qemu are looked up, not the program's environment:
-    the program gets an empty one, as in a scratch image that sets none. ``privileged``
-    (default: running as root) chooses plain chroot over `unshare -r` + chroot.
+    the program gets ``program_env`` (--smoke-env), by default an empty one, as in a
+    scratch image that sets none. ``privileged`` (default: running as root) chooses plain
+    chroot over `unshare -r` + chroot.
     """
     lookup = os.environ if env is None else env
     runner = _runner(lookup, os.geteuid() == 0 if privileged is None else privileged)
@@ -146,7 +148,7 @@ def run_in_empty_root(
             shutil.copy2(emulator, Path(root) / emulator.name)
             inside.insert(0, f"/{emulator.name}")
             how += f" + {emulator.name}"
-        return _run([*prefix, root, *inside], how, timeout)
+        return _run([*prefix, root, *inside], how, timeout, program_env or {})
 
 
 def run_in_root(
@@ -188,16 +190,20 @@ def run_in_root(
     # In `unshare -r` the caller already is user 0, and may not set groups.
     userspec = [f"--userspec={user}"] if privileged else []
     command = [*prefix, *userspec, str(root), *inside]
-    return _run(command, how, timeout, f"in the image's root as {user}")
+    return _run(command, how, timeout, {}, f"in the image's root as {user}")
 
 
 def _run(
-    command: list[str], how: str, timeout: float, where: str = "in an empty root"
+    command: list[str],
+    how: str,
+    timeout: float,
+    env: Mapping[str, str],
+    where: str = "in an empty root",
 ) -> SmokeResult:
     try:
         proc = subprocess.run(
             command,
-            env={},
+            env=dict(env),  # chroot and unshare pass it on to the program as it is
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
@@ -244,10 +250,12 @@ def smoke_outputs(
     base: Path,
     args: Sequence[str],
     env: Mapping[str, str],
+    program_env: Mapping[str, str] | None = None,
 ) -> tuple[SmokeResult, ...]:
-    """One smoke run per built output, in order; no output file means nothing to run."""
+    """One smoke run per built output, in order; no output file means nothing to run.
+    ``env``: where the tools are looked up; ``program_env``: each program's environment."""
     return tuple(
-        run_in_empty_root(base / out, args, env)
+        run_in_empty_root(base / out, args, env, program_env=program_env)
         if out is not None
         else _skipped("no output file to run (go build discards it without -o)")
         for out in outputs

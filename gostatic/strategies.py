@@ -27,6 +27,14 @@ class Strategy(Record):
     summary: str
     toolchain: Toolchain | None = None
 
+    @property
+    def links_statically(self) -> bool:
+        """Whether the C linker makes the binary static (so pkg-config must name the
+        libraries' private dependencies too: gostatic.pkgconfig)."""
+        return self.overlay.linkmode == "external" and bool(
+            {"-static", "-static-pie"} & set(self.overlay.extldflags)
+        )
+
 
 PLAIN = Strategy("plain", Overlay(), "go build as given")
 NETGO = Strategy(
@@ -60,16 +68,20 @@ STATIC_PIE = Strategy(
     ),
     "for -buildmode=pie: the C linker makes a static PIE (no interpreter, still relocatable)",
 )
+# The musl rungs also set the conventional `musl` tag, with which cgo packages that ship
+# archives for both C libraries pick musl's (confluent-kafka-go's librdkafka).
+_MUSL_STATIC = _CGO_STATIC._replace(tags=(*_PURE_GO_TAGS, "musl"))
 MUSL_STATIC = Strategy(
     "musl-static",
-    _CGO_STATIC,
-    "as external-static, with CC=musl-gcc: musl's libc.a, no NSS loader",
+    _MUSL_STATIC,
+    "as external-static, with CC=musl-gcc and tag musl: musl's libc.a, no NSS loader",
     toolchain="musl-gcc",
 )
 ZIG_STATIC = Strategy(
     "zig-static",
-    _CGO_STATIC,
-    "as external-static, with CC='zig cc -target ARCH-linux-musl': static cgo for any GOARCH",
+    _MUSL_STATIC,
+    "as external-static, with CC='zig cc -target ARCH-linux-musl' and tag musl: static cgo "
+    "for any GOARCH",
     toolchain="zig",
 )
 

@@ -281,3 +281,33 @@ def test_a_real_fallback_is_built_when_the_user_turns_cgo_off(
     assert result["strategy"] == "plain"
     ran = subprocess.run([str(mod / "off")], capture_output=True, text=True, check=False)
     assert (ran.returncode, ran.stdout) == (0, "sum 42\n")
+
+
+NOCGO_HEAD = """// Package p, for builds without cgo.
+
+//go:build !cgo
+
+package p
+
+import _ "example.com/p/internal/fakecgo" // purego's shape: an import path is no message
+import (
+	"fmt"
+	cgo "example.com/p/cgo"
+)
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "verdict"),
+    [
+        ('func F() { fmt.Println("ok", cgo.X) }', "real"),
+        ('var s = "set up by fakecgo"', "real"),  # cgo inside another word
+        ('var s = "p requires CGO_ENABLED=1"', "stub"),
+        ('var s = "needs cgo."', "stub"),
+    ],
+)
+def test_only_a_string_that_speaks_of_cgo_makes_a_stub(body: str, verdict: str) -> None:
+    off = {"p": SourceFacts("p", "/d", ("s.go",), (), (), None)}
+    on = {"p": SourceFacts("p", "/d", (), ("c.go",), (), None)}
+    judged = judge(CgoUse("p", ("m", "p"), "external-static"), on, off, lambda _: NOCGO_HEAD + body)
+    assert judged.verdict == verdict, judged.detail

@@ -208,6 +208,13 @@ EXPLAINED = [
 
 # The run-time needs the imports predict (gostatic.needprediction); none for the others.
 PREDICTED_NEEDS = {"log-syslog": ["hosts"], "user": ["users"], "cgonet": ["hosts"]}
+CGO_OFF_VERDICTS = {
+    "cgo": [(f"{M}/cgo", "fails")],
+    "cgonet": [(f"{M}/cgonet", "fails")],
+    "sqmain": [(f"{M}/sq", "stub")],
+    "plug": [("plugin", "stub")],
+    "rtcgo": [("runtime/cgo", "unknown")],
+}
 
 
 @requires_go
@@ -221,15 +228,20 @@ def test_explain_json(
 ) -> None:
     run = run_gostatic(["explain", "--json", f"./{program}"], progs, gostatic_env)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == {
+    doc = json.loads(run.stdout)
+    verdicts = [(v["package"], v["verdict"]) for v in doc.pop("cgo_off")]
+    assert doc == {
         "version": 1,
         "package": f"{M}/{program}",
         "cgo_packages": [
             {"package": p, "chain": chain, "remedy": remedy} for p, chain, remedy in cgo_packages
         ],
+        "loads_libraries": [],
         "prediction": prediction,
         "predicted_needs": PREDICTED_NEEDS.get(program, []),
     }
+    # Judged only for cgo packages with no standard fallback: sq's !cgo file is a stub.
+    assert verdicts == CGO_OFF_VERDICTS.get(program, [])
 
 
 @requires_go
@@ -299,7 +311,8 @@ def test_explain_text_says_cgo_off_would_be_skipped_for_a_stubbed_cgo_package(
     )
     assert _go_builds(log) == []  # explain reads the graph, it builds nothing
     assert run.returncode == 0, run.stderr
-    assert f"cgo-off would be skipped: {M}/sq uses cgo with no pure-Go fallback" in run.stdout
+    said = f"cgo-off would be skipped: CGO_ENABLED=0 not taken: without cgo {M}/sq compiles a stub"
+    assert f"{said}: sq_stub.go says" in run.stdout
     assert "prediction: external-static" in run.stdout
 
 
@@ -397,7 +410,7 @@ def test_cgo_off_is_skipped_not_run_even_when_asked_for(
     [result] = json.loads(run.stdout)["results"]
     [attempt] = result["attempts"]
     assert (attempt["strategy"], attempt["outcome"]) == ("cgo-off", "skipped")
-    assert f"{M}/sq uses cgo with no pure-Go fallback" in attempt["detail"]
+    assert f"without cgo {M}/sq compiles a stub" in attempt["detail"]
     assert _go_builds(log) == []
     assert not out.exists()
 

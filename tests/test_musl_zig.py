@@ -94,7 +94,11 @@ def test_the_set_aside_glibc_binary_is_installed_when_musl_cannot_link(
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)["results"]
     assert result["strategy"] == "external-static"
-    assert [h["kind"] for h in result["hazards"]] == ["nss"]
+    # Read from the binary (glibc's NSS loader) and from the static linker's warning,
+    # which names the C caller and the musl remedy.
+    assert {h["kind"] for h in result["hazards"]} == {"nss"}
+    details = " ".join(h["detail"] for h in result["hazards"])
+    assert "example.com/m (main.go) calls getpwnam" in details and "musl" in details, details
     outcomes = [(a["strategy"], a["outcome"]) for a in result["attempts"]]
     assert outcomes == [("external-static", "static"), ("musl-static", "build-failed")]
     assert "nss hazard" in run.stderr

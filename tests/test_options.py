@@ -26,15 +26,21 @@ ENV = {"PATH": "/usr/bin"}
 
 
 def _value(option: OwnOption) -> str:
-    return option.choices[-1] if option.choices else "some/dir"
+    # A value every option takes: a strategy's name, a directory, a NAME=VALUE setting.
+    return option.choices[-1] if option.choices else "X=some/dir"
 
 
 def _given(option: OwnOption) -> list[str]:
     return [option.flag, _value(option)] if option.takes_value else [option.flag]
 
 
+def _parsed(option: OwnOption, value: str) -> object:
+    """A value as the parser gives it: a repeated option's as a tuple of them."""
+    return (value,) if option.repeated else value
+
+
 def _expected(option: OwnOption) -> object:
-    return _value(option) if option.takes_value else True
+    return _parsed(option, _value(option)) if option.takes_value else True
 
 
 def _ids(options: list[OwnOption] | tuple[OwnOption, ...]) -> list[str]:
@@ -51,7 +57,8 @@ def test_the_table_declares_each_option_once_for_a_build_option_field() -> None:
     assert set(BuildOptions._fields) - set(fields) == {"program_args"}
     for option in BUILD_OPTIONS:
         default = BuildOptions._field_defaults[option.field]
-        assert default is (None if option.takes_value else False), option.flag
+        unset = () if option.repeated else None if option.takes_value else False
+        assert default == unset and type(default) is type(unset), option.flag
 
 
 @pytest.mark.parametrize("option", BUILD_OPTIONS, ids=_ids(BUILD_OPTIONS))
@@ -74,7 +81,8 @@ def test_every_option_is_taken_wherever_it_stands_among_go_flags(option: OwnOpti
 def test_a_value_comes_after_a_space_or_an_equals_sign_and_is_required(
     option: OwnOption,
 ) -> None:
-    assert split_own_options([f"{option.flag}=x", "."]) == ({option.field: "x"}, ["."])
+    parsed = _parsed(option, "x")
+    assert split_own_options([f"{option.flag}=x", "."]) == ({option.field: parsed}, ["."])
     with pytest.raises(UsageError, match=f"{option.flag} needs a value"):
         split_own_options(["-o", "app", option.flag])
     # A help flag in the value's place is the value, not a request for help.

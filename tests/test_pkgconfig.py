@@ -9,6 +9,7 @@ with it, the binary is static by readelf and runs in an empty root.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -30,6 +31,9 @@ from gostatic.pkgconfig import (
 )
 from tests.support import (
     assert_static_by_readelf,
+    go_subcommands,
+    logged_go_calls,
+    logging_go,
     readelf_facts,
     requires_go,
     run_gostatic,
@@ -270,3 +274,41 @@ def test_todays_workaround_names_the_private_libraries(
     assert_static_by_readelf(mod / "app")
     ran = run_in_empty_root(mod / "app", tmp_path / "root")
     assert ran.returncode == 0 and ran.stdout.startswith("libpng 1."), ran.stderr
+
+
+@pytest.mark.slow
+@requires_go
+@requires_libpng
+def test_gostatic_links_a_pkg_config_package_statically_and_rebuilds_it_fast(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    """The static rung runs pkg-config --static, right after a plain build of the same
+    package; the fast path then builds with the same environment: go finds the build ID
+    it proved, and a relink after a change links the private libraries too."""
+    mod = write_module(tmp_path / "png", {"main.go": PNG_MAIN})
+    assert _go_build(mod, "plain") is None
+    wrapper, log = logging_go(tmp_path)
+    env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
+
+    run = run_gostatic(["build", "--json", "-o", "app", "."], mod, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == "external-static"
+    assert_static_by_readelf(mod / "app")
+    ran = run_in_empty_root(mod / "app", tmp_path / "root")
+    assert ran.returncode == 0 and ran.stdout.startswith("libpng 1."), ran.stderr
+    logged_go_calls(log)
+
+    up_to_date = run_gostatic(["build", "--json", "-o", "app", "."], mod, env)
+    assert up_to_date.returncode == 0, up_to_date.stderr
+    [result] = json.loads(up_to_date.stdout)["results"]
+    assert result["attempts"][-1]["detail"].startswith("up to date")
+    assert go_subcommands(logged_go_calls(log)) == ["build"]
+
+    (mod / "main.go").write_text(PNG_MAIN.replace('"libpng"', '"libpng again"'))
+    relinked = run_gostatic(["build", "--json", "-o", "app", "."], mod, env)
+    assert relinked.returncode == 0, relinked.stderr
+    assert go_subcommands(logged_go_calls(log)) == ["build"]  # the fast path, in one build
+    assert_static_by_readelf(mod / "app")
+    ran = run_in_empty_root(mod / "app", tmp_path / "root2")
+    assert ran.returncode == 0 and ran.stdout.startswith("libpng again 1."), ran.stderr

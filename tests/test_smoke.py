@@ -32,6 +32,25 @@ func main() {
 """
 
 
+# Like syncthing's --version: it needs HOME before it does anything else.
+NEEDS_HOME = """package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		fmt.Println("no home:", err)
+		os.Exit(1)
+	}
+	fmt.Println("home", home, "lang", os.Getenv("LANG"))
+}
+"""
+
+
 @pytest.fixture
 def mod(tmp_path: Path) -> Path:
     return write_module(tmp_path / "echo", {"main.go": ECHO, "cgo/main.go": SEED_CGO})
@@ -103,3 +122,45 @@ def test_unprivileged_path_uses_a_user_namespace(mod: Path, tmp_path: Path) -> N
     assert (result.status, result.exit_status) == ("ran", 0)
     assert "unshare -r" in result.detail
     assert result.stdout == 'args ["x"] env 0\n'
+
+
+def test_smoke_env_gives_the_program_what_it_needs(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    mod = write_module(tmp_path / "home", {"main.go": NEEDS_HOME})
+    # The oracle can fail: in an empty environment the program stops at once.
+    bare = run_gostatic(["build", "--smoke", "--json", "-o", "app", "."], mod, gostatic_env)
+    assert bare.returncode == 1, bare.stderr
+    [result] = json.loads(bare.stdout)["results"]
+    if result["smoke"]["status"] == "skipped":
+        pytest.skip(result["smoke"]["detail"])
+    assert result["smoke"]["stdout"].startswith("no home:")
+
+    run = run_gostatic(
+        [
+            "build", "--smoke", "--smoke-env", "HOME=/", "--smoke-env=LANG=C.UTF-8", "--json",
+            "-o", "app", ".",
+        ],
+        mod,
+        gostatic_env,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert (result["smoke"]["status"], result["smoke"]["exit_status"]) == ("ran", 0)
+    assert result["smoke"]["stdout"] == "home / lang C.UTF-8\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--smoke", "--smoke-env", "HOME"], "--smoke-env takes NAME=VALUE, not 'HOME'"),
+        (["--smoke", "--smoke-env", "=x"], "--smoke-env takes NAME=VALUE"),
+    ],
+)
+def test_smoke_env_takes_name_value_pairs_for_a_smoke_run(
+    mod: Path, gostatic_env: dict[str, str], args: list[str], message: str
+) -> None:
+    run = run_gostatic(["build", *args, "-o", "app", "."], mod, gostatic_env)
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert not (mod / "app").exists()

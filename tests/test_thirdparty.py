@@ -2,9 +2,7 @@
 
 A table of real programs (issue 15), each built with `gostatic build --json`, checked with
 readelf and run in an empty root; then what gostatic reported (strategy, hazards) is held
-to what the program is. Where that needs work not yet wired into the climb, the row says
-what is expected and is marked xfail(strict=True) naming the issue item: it starts to pass
-(and must then be unmarked) once the work lands.
+to what the program is.
 
 - github.com/mattn/go-sqlite3: cgo with SQLite's C source inside. The classic trap:
   CGO_ENABLED=0 "succeeds" with a stub whose every call fails, and the ELF check passes.
@@ -42,6 +40,9 @@ import pytest
 from tests.support import (
     MUSL_GCC,
     assert_static_by_readelf,
+    go_builds,
+    logged_go_calls,
+    logging_go,
     readelf_facts,
     requires_go,
     run_gostatic,
@@ -160,11 +161,6 @@ func main() {
 }
 """
 
-ITEM2 = "issue 15 item 2: the static linker's warnings become hazards naming the caller"
-ITEM3 = "issue 15 item 3: purego's dlopen is read from the binary as a hazard"
-ITEM4 = "issue 15 item 4: the musl and zig rungs build with the conventional musl tag"
-ITEM5 = "issue 15 item 5: static rungs run pkg-config --static, also after a plain build"
-
 
 class Row(NamedTuple):
     """One real program and what gostatic must make of it."""
@@ -180,8 +176,6 @@ class Row(NamedTuple):
     words: tuple[str, ...] = ()  # in the hazards' details
     plain_first: bool = False  # a plain go build of the same package first
     needs_musl: bool = False  # musl-gcc for the build; without it the row is skipped
-    build_pending: str | None = None  # xfail reason of the build-and-run check
-    report_pending: str | None = None  # xfail reason of the report check
 
 
 ROWS = (
@@ -193,7 +187,6 @@ ROWS = (
         strategy="external-static",
         hazards=frozenset({"dlopen"}),
         words=("github.com/mattn/go-sqlite3", "sqlite_omit_load_extension"),
-        report_pending=ITEM2,
     ),
     Row(
         "go-sqlite3-omit-load-extension",
@@ -209,7 +202,9 @@ ROWS = (
         KAFKA,
         run=(0, "librdkafka 2.11.1"),
         strategy="musl-static",
-        report_pending=ITEM4,
+        # librdkafka's plugin loader (and OpenSSL's) call dlopen, which static musl refuses.
+        hazards=frozenset({"dlopen"}),
+        words=("rd_dl_open", "Dynamic loading not supported"),
     ),
     Row(
         "confluent-kafka-go-tags-musl",
@@ -218,6 +213,8 @@ ROWS = (
         flags=("-tags", "musl"),
         run=(0, "librdkafka 2.11.1"),
         strategy="musl-static",
+        hazards=frozenset({"dlopen"}),
+        words=("rd_dl_open", "Dynamic loading not supported"),
         needs_musl=True,
     ),
     Row(
@@ -229,7 +226,6 @@ ROWS = (
         # No musl archive: glibc's NSS stays, and DuckDB's extension loader calls dlopen.
         hazards=frozenset({"nss", "dlopen"}),
         words=("github.com/duckdb/duckdb-go-bindings",),
-        report_pending=ITEM2,
     ),
     Row(
         "purego",
@@ -237,7 +233,6 @@ ROWS = (
         PUREGO,
         run=(1, "dlopen failed"),  # static, and it cannot load libc in an empty root
         hazards=frozenset({"dlopen"}),
-        report_pending=ITEM3,
     ),
     Row(
         "purego-strict",
@@ -245,7 +240,6 @@ ROWS = (
         PUREGO,
         flags=("--strict",),
         status=3,
-        build_pending=ITEM3,
     ),
     Row(
         "libpng-pkg-config",
@@ -254,8 +248,6 @@ ROWS = (
         run=(0, "libpng 1."),
         strategy="external-static",
         plain_first=True,
-        build_pending=ITEM5,
-        report_pending=ITEM5,
     ),
 )
 
@@ -312,18 +304,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Row], Built]:
     return get
 
 
-def _rows(pending: str) -> list[Any]:
-    params = []
-    for row in ROWS:
-        reason = getattr(row, pending)
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-        if row.id == "libpng-pkg-config":
-            marks.append(requires_libpng)
-        params.append(pytest.param(row, id=row.id, marks=marks))
-    return params
+def _rows() -> list[Any]:
+    return [
+        pytest.param(row, id=row.id, marks=[requires_libpng] if row.requirement is None else [])
+        for row in ROWS
+    ]
 
 
-@pytest.mark.parametrize("row", _rows("build_pending"))
+@pytest.mark.parametrize("row", _rows())
 def test_row_builds_static_and_runs(
     row: Row, built: Callable[[Row], Built], tmp_path: Path
 ) -> None:
@@ -338,7 +326,7 @@ def test_row_builds_static_and_runs(
     assert (ran.returncode, ran.stdout.startswith(start)) == (status, True), ran.stdout + ran.stderr
 
 
-@pytest.mark.parametrize("row", [p for p in _rows("report_pending") if p.values[0].status == 0])
+@pytest.mark.parametrize("row", [p for p in _rows() if p.values[0].status == 0])
 def test_row_reports_strategy_and_hazards(row: Row, built: Callable[[Row], Built]) -> None:
     if row.id == "confluent-kafka-go" and MUSL_GCC is None:
         pytest.skip("musl-gcc missing: apt-get install musl-tools")
@@ -388,22 +376,28 @@ def test_go_sqlite3_is_not_the_cgo_stub(sqlite: tuple[Path, dict[str, Any]]) -> 
     assert "cgo-stub" not in {h["kind"] for h in result["hazards"]}
 
 
-def test_a_stub_built_anyway_is_rejected_by_its_elf(
+def test_with_cgo_enabled_0_the_stub_is_not_built(
     sqlite: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    """With CGO_ENABLED=0 set by the user, the plain rung itself compiles the stub: the
-    graph sees no cgo then, and only the ELF's stub signature tells."""
+    """With CGO_ENABLED=0 set by the user, plain would compile the stub: it is skipped,
+    in go-sqlite3's own words, and no rung turns cgo on against the user's setting."""
     mod, _ = sqlite
-    env = {**os.environ, "GOSTATIC_CACHE_DIR": str(tmp_path / "cache"), "CGO_ENABLED": "0"}
+    wrapper, log = logging_go(tmp_path)
+    env = {
+        **os.environ,
+        "GOSTATIC_CACHE_DIR": str(tmp_path / "cache"),
+        "CGO_ENABLED": "0",
+        "GOSTATIC_GO": str(wrapper),
+    }
     run = run_gostatic(["build", "--json", "-o", "stubbed", "."], mod, env, timeout=900)
-    assert run.returncode == 0, run.stderr
+    assert run.returncode == 3, run.stderr
     [result] = json.loads(run.stdout)["results"]
-    assert result["strategy"] == "external-static"
-    plain = result["attempts"][0]
-    assert (plain["strategy"], plain["outcome"]) == ("plain", "static")
-    assert plain["detail"].startswith("rejected: cgo-stub")
-    proc = run_in_empty_root(mod / "stubbed", tmp_path / "root")
-    assert proc.returncode == 0 and proc.stdout.startswith("sqlite 3."), proc.stdout
+    attempts = {a["strategy"]: a for a in result["attempts"]}
+    assert {a["outcome"] for a in attempts.values()} == {"skipped"}
+    assert "go-sqlite3 requires cgo to work. This is a stub" in attempts["plain"]["detail"]
+    assert attempts["external-static"]["detail"].startswith("CGO_ENABLED=0 is set")
+    assert go_builds(logged_go_calls(log)) == []
+    assert not (mod / "stubbed").exists()
 
 
 def test_the_cgo_stub_is_static_and_broken_without_gostatic(

@@ -144,7 +144,8 @@ def test_build_strict_rejects_a_static_binary_with_nss(
     assert relaxed.returncode == 0, relaxed.stderr
     [result] = json.loads(relaxed.stdout)["results"]
     assert result["strategy"] == "external-static"
-    assert [h["kind"] for h in result["hazards"]] == ["nss"]
+    # From the binary, and from the static linker's warning that names the caller.
+    assert {h["kind"] for h in result["hazards"]} == {"nss"}
     assert "nss hazard" in relaxed.stderr
 
     strict = run_gostatic(

@@ -45,6 +45,8 @@ from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gostatic.gocmd import GoSession
     from gostatic.incremental.plan import Listed, Member, Plan
     from gostatic.results import BuildRequest
@@ -53,6 +55,8 @@ if TYPE_CHECKING:
     _GoBuild = tuple[list[str], dict[str, str]]  # a go build's arguments and environment
 
 UP_TO_DATE_DETAIL = "up to date: proved static by an earlier build"
+# glibc's static linker warns of a function that loads shared libraries at run time.
+_LINKER_WARNING = "in statically linked applications requires"
 
 
 class _Proved(Record):
@@ -83,12 +87,12 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     proved = _proved_members(plan, request, os.path.join(cache_root, STAGE_DIR))
     if proved is None:
         return None
-    said = _build(request, session, plan, proved)
+    said = _build(request, session, plan, proved, cache_root)
     return _settle_all(request, proved, said) if said is not None else None
 
 
 def _build(
-    request: BuildRequest, session: GoSession, plan: Plan, proved: list[_Proved]
+    request: BuildRequest, session: GoSession, plan: Plan, proved: list[_Proved], cache_root: str
 ) -> str | None:
     """Run the go builds of the plan's packages; what go said, or None for the full path.
 
@@ -98,9 +102,9 @@ def _build(
     """
     several = names_several_packages(request.go_args.packages)
     if several:
-        early, confirmed = _group_builds(request, plan, proved)
+        early, confirmed = _group_builds(request, plan, proved, cache_root)
     else:
-        early, confirmed = [_single_build(request, plan, proved[0])], []
+        early, confirmed = [_single_build(request, plan, proved[0], cache_root)], []
     for argv, env in early:
         # go first: what is done while it compiles and links must not delay it.
         session.start(argv, env=env, cwd=request.cwd, background=False)
@@ -146,17 +150,39 @@ def _proved_strategy(stamp: Stamp | None, request: BuildRequest) -> tuple[Stamp,
     return stamp, strategy
 
 
-def _single_build(request: BuildRequest, plan: Plan, proved: _Proved) -> _GoBuild:
+def _rung_env(
+    request: BuildRequest, plan: Plan, strategy: Strategy, cache_root: str
+) -> dict[str, str]:
+    """A rung's environment as the full path gives it (gostatic.climb), so that go finds
+    the build IDs it proved: the strategy's settings and, for a static link of a build
+    with `#cgo pkg-config` packages, pkg-config --static and its cache-key macro."""
+    env = overlay_env(request.env, strategy.overlay)
+    if strategy.links_statically and plan.pkg_config_directives:
+        from gostatic.pkgconfig import static_pkg_config_env  # a pkg-config build only
+
+        env.update(
+            static_pkg_config_env(
+                pkg_config=plan.pkg_config,
+                cppflags=plan.cgo_cppflags,
+                directives=plan.pkg_config_directives,
+                cache_dir=cache_root,
+                env=request.env,
+            )
+        )
+    return env
+
+
+def _single_build(request: BuildRequest, plan: Plan, proved: _Proved, cache_root: str) -> _GoBuild:
     """The go build of a command line that names one package: its own package arguments,
     so that the full path, which has the same, runs the very same command."""
     args, strategy = request.go_args, proved.strategy
     stage_bin = proved.stage.binary(strategy.name)
     argv = ["build", *apply_overlay(args, plan.goflags, strategy.overlay, stage_bin)]
-    return [*argv, *args.packages], overlay_env(request.env, strategy.overlay)
+    return [*argv, *args.packages], _rung_env(request, plan, strategy, cache_root)
 
 
 def _group_builds(
-    request: BuildRequest, plan: Plan, proved: list[_Proved]
+    request: BuildRequest, plan: Plan, proved: list[_Proved], cache_root: str
 ) -> tuple[list[_GoBuild], list[_GoBuild]]:
     """The go builds of a command line that names several packages: those that may start
     at once, and those that wait until go list has confirmed the plan's packages.
@@ -180,10 +206,8 @@ def _group_builds(
     confirmed: list[_GoBuild] = []
     for name, (strategy, packages) in by_strategy.items():
         flags = apply_overlay(args, goflags, strategy.overlay, stages[name])
-        build = (
-            ["build", *flags, "--", *(args.packages if own else packages)],
-            overlay_env(request.env, strategy.overlay),
-        )
+        env = _rung_env(request, plan, strategy, cache_root)
+        build = (["build", *flags, "--", *(args.packages if own else packages)], env)
         (early if own else confirmed).append(build)
     libraries = [p.import_path for p in plan.listed if p.name != "main"]
     if libraries and checks_non_main(args.output):
@@ -203,7 +227,7 @@ def _prepare_for_relinked(
         _sources_changed_since(directories[p.member.package], p.stage.stamped_at()) for p in proved
     ):
         return
-    if not several and _needs_graph(proved[0].strategy):
+    if not several and _needs_graph(proved[0].strategy, request.env):
         start_full_path_queries(request, session)  # the full path will need them
     else:
         _load_for_relinked()
@@ -236,23 +260,27 @@ def _settle_all(request: BuildRequest, proved: list[_Proved], said: str) -> Buil
     results = []
     for p in proved:
         output = os.path.join(base, p.member.output) if p.member.output else None
-        result = _settle(p, output, said)
+        result = _settle(p, output, said, _needs_graph(p.strategy, request.env))
         if result is None:
             return None
         results.append(result)
     return BuildReport(tuple(results))
 
 
-def _needs_graph(strategy: Strategy) -> bool:
+def _needs_graph(strategy: Strategy, env: Mapping[str, str]) -> bool:
     """Whether only the import graph can tell that a relinked binary of ``strategy`` works:
-    with cgo off, a package may have compiled a stub (gostatic.explain decides)."""
-    return ("CGO_ENABLED", "0") in strategy.overlay.env
+    with cgo off (the strategy's setting, else the user's CGO_ENABLED=0), a package may have
+    compiled a stub (gostatic.cgooff judges)."""
+    return dict(strategy.overlay.env).get("CGO_ENABLED", env.get("CGO_ENABLED")) == "0"
 
 
-def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult | None:
+def _settle(
+    proved: _Proved, output: str | None, go_said: str, needs_graph: bool
+) -> PackageResult | None:
     """The result of a package whose proved strategy go just built into its stage: up to
     date (the output touched, as go touches it), or linked again, checked and installed
-    at ``output``; None for the full path."""
+    at ``output``; None for the full path (``needs_graph``: a relinked binary takes it,
+    see :func:`_needs_graph`)."""
     stamp, strategy, stage = proved.stamp, proved.strategy, proved.stage
     stage_bin = stage.binary(strategy.name)
     build_id = go_build_id(stage_bin)
@@ -262,7 +290,10 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
         if output is not None:
             stage.touch(stamp, output)
         return _result(proved, stamp, up_to_date=True, go_said=go_said)
-    if build_id != stamp.build_id and _needs_graph(strategy):
+    if build_id != stamp.build_id and (needs_graph or _LINKER_WARNING in go_said):
+        # With cgo off only the import graph tells a stub (gostatic.cgooff); the linker's
+        # warnings are hazards (gostatic.linkhazards) the full path reads: it runs this
+        # very go build again and gets its output from the session.
         return None
     if stamp.hazards and build_id == stamp.build_id:
         return None  # only the full path's reading can check a binary with hazards
@@ -351,7 +382,9 @@ def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
     from gostatic.goenv import ENV_ARGS
-    from gostatic.golist import list_args
+    from gostatic.golist import list_args, listing_env
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-    session.start(list_args(request.go_args), env=request.env, cwd=request.cwd)
+    # With the user's CGO_ENABLED=0 the full path lists with cgo on (gostatic.fullbuild).
+    env = listing_env(request.env, request.env.get("CGO_ENABLED") == "0")
+    session.start(list_args(request.go_args), env=env, cwd=request.cwd)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 
 from gostatic.goflags import output_for
-from gostatic.gooutput import go_env_file, goflags_in_effect
+from gostatic.gooutput import go_env_file, go_setting_in_effect, goflags_in_effect
 from gostatic.incremental import codec
 from gostatic.incremental.stage import file_id
 from gostatic.paths import PLANS_DIR
@@ -45,9 +45,11 @@ _NOT_FAST = frozenset({"n", "a", "json"})
 PLAN_KIND = "gostatic-plan-2"
 _LISTED = ("listed_import_path", "listed_name", "listed_dir")
 _MEMBERS = ("member_package", "member_name", "member_output")
+# Each `#cgo pkg-config` argument, with the number of its package's directive beside it.
+_PKG_CONFIG = ("pkg_config_directive", "pkg_config_arg")
 PLAN_FIELDS = frozenset(
     {"material", "goflags", "project", "project_id", "list_with_cgo", "stage_key"}
-    | {*_LISTED, *_MEMBERS}
+    | {*_LISTED, *_MEMBERS, "pkg_config", "cgo_cppflags", *_PKG_CONFIG}
 )
 
 
@@ -130,6 +132,12 @@ class Plan(Record):
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]
+    # For a build with `#cgo pkg-config` packages, what its static rungs' environment is
+    # made from (gostatic.pkgconfig): each package's arguments, and go env's PKG_CONFIG
+    # and CGO_CPPFLAGS, which :func:`trustworthy` holds to the environment.
+    pkg_config_directives: tuple[tuple[str, ...], ...] = ()
+    pkg_config: str = ""
+    cgo_cppflags: str = ""
 
 
 def project_identity(project_file: str | os.PathLike[str]) -> tuple[str, FileId | None]:
@@ -156,6 +164,11 @@ def write_plan(key: PlanKey, plan: Plan) -> None:
     for member in plan.members:
         row = (member.package, member.name, member.output or "")
         fields += zip(_MEMBERS, row, strict=True)
+    if plan.pkg_config_directives:
+        fields += [("pkg_config", plan.pkg_config), ("cgo_cppflags", plan.cgo_cppflags)]
+    for number, directive in enumerate(plan.pkg_config_directives):
+        for arg in directive:
+            fields += ((_PKG_CONFIG[0], str(number)), (_PKG_CONFIG[1], arg))
     try:
         os.makedirs(os.path.dirname(key.path), exist_ok=True)
         write_atomic(key.path, codec.encode(PLAN_KIND, fields))
@@ -196,10 +209,28 @@ def _read(path: str) -> tuple[tuple[str, ...], Plan] | None:
             stage_key=fields.one("stage_key"),
             listed=listed,
             members=members,
+            pkg_config_directives=_directives(fields.rows(*_PKG_CONFIG)),
         )
+        if plan.pkg_config_directives:
+            plan = plan._replace(
+                pkg_config=fields.one("pkg_config"), cgo_cppflags=fields.one("cgo_cppflags")
+            )
     except ValueError:
         return None
     return tuple(fields.many("material")), plan
+
+
+def _directives(rows: list[tuple[str, ...]]) -> tuple[tuple[str, ...], ...]:
+    """The `#cgo pkg-config` arguments of each package from (number, argument) rows, in
+    file order; numbers that do not count up from 0 raise ValueError."""
+    directives: list[list[str]] = []
+    for number, arg in rows:
+        if int(number) == len(directives):
+            directives.append([])
+        elif int(number) != len(directives) - 1:
+            raise ValueError("pkg_config_directive: out of order")
+        directives[-1].append(arg)
+    return tuple(tuple(d) for d in directives)
 
 
 def trustworthy(plan: Plan, request: BuildRequest) -> bool:
@@ -219,7 +250,9 @@ def trustworthy(plan: Plan, request: BuildRequest) -> bool:
         return False
     if not _members_are_the_mains(plan) or not _outputs_are_gos(plan, request):
         return False
-    return _settings_unchanged(plan.goflags, plan.project, request.env)
+    if not _settings_unchanged(plan.goflags, plan.project, request.env):
+        return False
+    return not plan.pkg_config_directives or _pkg_config_unchanged(plan, request.env)
 
 
 def _members_are_the_mains(plan: Plan) -> bool:
@@ -259,3 +292,13 @@ def _settings_unchanged(
         return False
     path, identity = project
     return file_id(path) == identity
+
+
+def _pkg_config_unchanged(plan: Plan, env: Mapping[str, str]) -> bool:
+    """Whether go env's PKG_CONFIG and CGO_CPPFLAGS are what the plan recorded: a static
+    rung's pkg-config wrapper runs the program PKG_CONFIG names, and CGO_CPPFLAGS reaches
+    the C compiler (go's default PKG_CONFIG is pkg-config)."""
+    pkg_config = go_setting_in_effect(env, "PKG_CONFIG")
+    if pkg_config is None or plan.pkg_config != (pkg_config or "pkg-config"):
+        return False
+    return plan.cgo_cppflags == go_setting_in_effect(env, "CGO_CPPFLAGS")

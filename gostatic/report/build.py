@@ -65,7 +65,8 @@ class BuildTextReporter:
         # The winning attempt is told in the summary line; the others as they happen.
         if self.quiet or (attempt.outcome == "static" and attempt.detail == STATIC_DETAIL):
             return
-        self._say(f"{package}: {attempt.strategy}: {attempt.outcome}: {attempt.detail}")
+        detail = _continued(attempt.detail, "  ")
+        self._say(f"{package}: {attempt.strategy}: {attempt.outcome}: {detail}")
 
     def summary(self, report: BuildReport) -> None:
         for warning in report.warnings:
@@ -94,7 +95,8 @@ class BuildTextReporter:
                 f"{'nothing written to ' + result.output if result.output else 'nothing written'}"
             )
             for a in result.attempts:
-                self.err.write(f"  {a.strategy:<16} {a.outcome:<13} {a.detail}\n")
+                detail = _continued(a.detail, " " * 33)
+                self.err.write(f"  {a.strategy:<16} {a.outcome:<13} {detail}\n")
             return
         for kind, detail in result.hazards:
             self._say(f"warning: {result.package}: {kind} hazard: {detail}")
@@ -111,3 +113,9 @@ class BuildTextReporter:
 
         for need in result.needs:
             self._say(f"{result.package}: needs {need}: {remedy(need)}")
+
+
+def _continued(detail: str, indent: str) -> str:
+    """A detail of several lines (a linker's own words under its summary), each line after
+    the first indented under it."""
+    return detail.replace("\n", "\n" + indent)
