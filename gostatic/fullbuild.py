@@ -20,7 +20,7 @@ from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import analyse
 from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
-from gostatic.goflags import apply_overlay, checks_non_main, sets_build_id
+from gostatic.goflags import apply_overlay, check_buildmode, checks_non_main, sets_build_id
 from gostatic.golist import listing_env
 from gostatic.incremental.plan import (
     Listed,
@@ -32,6 +32,7 @@ from gostatic.incremental.plan import (
     write_plan,
 )
 from gostatic.incremental.stage import Stage
+from gostatic.outputcheck import check_output_gets_a_program
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -73,6 +74,7 @@ def full_build(
     session = session if session is not None else GoSession()
     try:
         goenv = go_env(request.env, Path(request.cwd), session)
+        check_buildmode(request.go_args, goenv.goflags)
         if goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(goenv.goos))
         return Builder(request, goenv, progress, session).run()
@@ -133,6 +135,7 @@ class Builder:
         args = self.request.go_args
         graph = load_packages(args, self._listing_env(), self.cwd, session=self.session)
         mains = [p for p in graph.named if p.is_main]
+        check_output_gets_a_program(graph.named, args, self.goenv.goflags, self.base)
         check = self._start_check(graph.named, mains)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]

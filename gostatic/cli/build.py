@@ -37,8 +37,13 @@ installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed)
 @with_own_options(BUILD_OPTIONS)
 def build(ctx: typer.Context, **own: object) -> None:
     # The help is _HELP, above. typer comes here when a help flag it does not know (-h,
-    # -help) stands among go's flags: the build runs, and go answers it.
+    # -help, go's) stands among go's flags: gostatic's help answers it too. (Declared as
+    # help options, -h would also match inside -trimpath: click groups short options.)
     from gostatic.buildentry import run_build_cli
+    from gostatic.options import asks_for_help
 
+    if asks_for_help(ctx.args):
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
     status = run_build_cli(ctx.args, os.environ, os.getcwd(), given_values(own))
     raise typer.Exit(status)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gostatic.cli.root import JsonOption, app, examples
+from gostatic.exits import JsonDocument
 from gostatic.strategies import NAMES
 
 
@@ -45,21 +46,21 @@ def matrix(
     Exit 0 table shown (a build failure is a result, not an error); 1 go could not
     load a package; 2 usage.
     """
-    from gostatic.exits import guarded
+    from gostatic.exits import JsonDocument, guarded
 
-    raise typer.Exit(guarded(lambda: _matrix(packages, modes, json_out)))
+    json = JsonDocument("matrix") if json_out else None
+    raise typer.Exit(guarded(lambda: _matrix(packages, modes, json), json))
 
 
-def _matrix(packages: list[str], modes: str | None, json_out: bool) -> int:
+def _matrix(packages: list[str], modes: str | None, json: JsonDocument | None) -> int:
     from gostatic.matrix import MatrixRequest, parse_modes, run_matrix
-    from gostatic.report import write_json
     from gostatic.report.matrix import matrix_progress, matrix_to_json, write_matrix_text
 
     request = MatrixRequest(tuple(packages), parse_modes(modes), os.environ, Path.cwd())
-    with matrix_progress(sys.stderr, wanted=not json_out) as progress:
+    with matrix_progress(sys.stderr, wanted=json is None) as progress:
         report = run_matrix(request, progress)
-    if json_out:
-        write_json(matrix_to_json(report), sys.stdout)
+    if json is not None:
+        json.write(matrix_to_json(report))
     else:
         write_matrix_text(report, sys.stdout)
     return 0
