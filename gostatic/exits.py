@@ -35,6 +35,7 @@ class JsonDocument:
 
         self.written = True  # before: a write that fails half way is not followed by another
         write_json(document, sys.stdout)
+        _flush_stdout()
 
     def write_error(self, message: str, exit_status: int) -> None:
         """The known document with ``"error": {"message", "exit_status"}``, unless a
@@ -50,7 +51,7 @@ def guarded(call: Callable[[], int], json: JsonDocument | None = None) -> int:
     try:
         status = call()
         # Flushed here, not at exit, so that a reader gone away is seen below.
-        sys.stdout.flush()
+        _flush_stdout()
         return status
     except GostaticError as exc:
         return _fail(exc.message, exc.exit_status, json)
@@ -65,13 +66,22 @@ def guarded(call: Callable[[], int], json: JsonDocument | None = None) -> int:
         return _fail(os_error_message(exc), EXIT_FAILED, json)
 
 
+def _flush_stdout() -> None:
+    """Flush stdout; an error writing it (a full disk under `> file`) names it."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, "standard output") from exc
+
+
 def _fail(message: str, status: int, json: JsonDocument | None) -> int:
     sys.stderr.write(f"gostatic: {message}\n")
     if json is None:
         return status
     try:
         json.write_error(message, status)
-        sys.stdout.flush()
     except BrokenPipeError:
         _discard_stdout()
     except OSError:

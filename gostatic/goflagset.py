@@ -36,6 +36,9 @@ VALUE_FLAGS = frozenset(
 )  # fmt: skip
 
 _INT_FLAGS = frozenset({"p"})
+# Flags whose value go's flag package checks as it parses (the others' values are
+# checked later, by go build itself, in its own words).
+_CHOICES = {"compiler": ("gc", "gccgo"), "covermode": ("set", "count", "atomic")}
 
 # What Go's strconv.ParseBool accepts, as the flag package reads `-flag=VALUE`.
 _BOOLS = frozenset(
@@ -72,6 +75,11 @@ def check_flag(name: str, value: str | None) -> None:
         raise UsageError(f"unknown flag -{name}: not a go build flag{_hint(name)}")
     if name in _INT_FLAGS and value is not None and not _is_go_int(value):
         raise UsageError(f'invalid value "{value}" for flag -{name}: parse error')
+    choices = _CHOICES.get(name)
+    if choices is not None and value not in choices:
+        raise UsageError(
+            f'invalid value "{value}" for flag -{name}: not one of {", ".join(choices)}'
+        )
 
 
 def check_packages(packages: Sequence[str]) -> None:
@@ -79,6 +87,11 @@ def check_packages(packages: Sequence[str]) -> None:
     stops at the first package, and go then rejects the rest as import paths (after
     gostatic would have built what came before)."""
     for arg in packages:
+        if arg == "--":
+            raise UsageError(
+                '"--" after the packages: go build takes no arguments for the program'
+                " (gostatic build --smoke does, after --)"
+            )
         if arg.startswith("-"):
             raise UsageError(
                 f'malformed import path "{arg}": leading dash'
