@@ -17,8 +17,11 @@ _HELP = f"""Build like `go build` (same flags, same packages, same outputs), sta
 
 Strategies are tried in order ({", ".join(NAMES)}) until the ELF proves the output
 static: static-pie only for -buildmode=pie, musl-static and zig-static only where
-installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed);
-2 usage; 3 no strategy gave a static binary (nothing written); 130 interrupted.
+installed. Exit 0 all static; 1 go build failed, go could not be run, a --smoke run
+failed, or the output could not be written; 2 usage (an unknown option or go flag, one after
+the packages, -o FILE naming no main package, a -buildmode that builds no program, a
+non-ELF target); 3 no strategy gave a static binary, or the program imports plugin
+(nothing written); 130 interrupted; 141 the reader of stdout went away.
 """
 
 

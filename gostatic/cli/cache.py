@@ -43,7 +43,11 @@ def _warn(warnings: list[str]) -> None:
     epilog=examples("gostatic cache show", "gostatic cache show --json"),
 )
 def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None:
-    """List the cached strategies (a table, or JSON with --json)."""
+    """List the cached strategies (a table, or JSON with --json).
+
+    Exit 0 listed (a cache file that cannot be read is warned about and shown empty);
+    2 usage; 141 the reader of stdout went away.
+    """
     json = JsonDocument("cache show") if json_out else None
     request = CacheRequest(_directory(cache_dir))
     raise typer.Exit(guarded(lambda: _show(request, json), json))
@@ -71,7 +75,7 @@ def _show(request: CacheRequest, json: JsonDocument | None) -> int:
     epilog=examples("gostatic cache path", 'cat "$(gostatic cache path)"'),
 )
 def path(cache_dir: CacheDirOption = None) -> None:
-    """Print the cache file's path (the stage directory is beside it)."""
+    """Print the cache file's path (the stage directory is beside it). Exit 0; 2 usage."""
     from gostatic.cache import CACHE_FILE
 
     typer.echo(str(_directory(cache_dir) / CACHE_FILE))
@@ -93,7 +97,7 @@ def clear(
     package's entries and plans.
 
     Exit 0 done (an empty cache included); 1 PACKAGE has nothing to clear (with a "did you
-    mean" hint) or the cache could not be changed.
+    mean" hint) or the cache could not be changed; 2 usage.
     """
     request = CacheRequest(_directory(cache_dir), package=package)
     raise typer.Exit(guarded(lambda: _clear(request)))

@@ -29,7 +29,8 @@ def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:
     project's gostatic.toml if it has one.
 
     Takes go build flags (-tags ...) and honours GOFLAGS, GOOS, GOARCH and CGO_ENABLED.
-    Exit 0 explained; 1 go could not load the package; 2 usage.
+    Exit 0 explained; 1 go could not load the package, or could not be run; 2 usage;
+    130 interrupted; 141 the reader of stdout went away.
     """
     from gostatic.exits import JsonDocument, guarded
 

@@ -21,7 +21,7 @@ from gostatic.strategies import NAMES
         + ", ".join(f"strategy:{name}" for name in NAMES)
         + " (strategy:netgo adds osusergo to the seed's netgo).\n\n"
         + examples(
-            "gostatic matrix cgo.go fmt.go log-syslog.go",
+            "cd examples/seed && gostatic matrix ./fmt ./log-syslog ./cgo",
             "gostatic matrix --json --modes auto,strategy:netgo ./cmd/...",
         )
     ),
@@ -44,7 +44,8 @@ def matrix(
     show which came out static and which dynamic, as in the seed's table.
 
     Exit 0 table shown (a build failure is a result, not an error); 1 go could not
-    load a package; 2 usage.
+    load a package, or could not be run; 2 usage; 130 interrupted; 141 the reader of
+    stdout went away.
     """
     from gostatic.exits import JsonDocument, guarded
 

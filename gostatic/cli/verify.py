@@ -34,7 +34,8 @@ def verify(
 
     Unlike ldd it never runs the file's loader, and unlike file its wording does not change
     between versions. Exit 0 all static; 1 some dynamic (or, with --strict, a hazard);
-    2 some file missing, unreadable, not ELF or not a program (a shared library, an object).
+    2 some file missing, unreadable, not ELF or not a program (a shared library, an object),
+    or usage; 130 interrupted; 141 the reader of stdout went away.
     """
     from gostatic.exits import JsonDocument, guarded
 
