@@ -189,13 +189,17 @@ def _fill(directory: Path) -> None:
         os.close(fd)
 
 
-@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize(
+    "own",
+    [[], ["--json"], ["--no-cache"]],
+    ids=["text", "json", "full path"],  # the plan of the first build takes the fast path
+)
 def test_a_full_file_system_at_the_output_names_it_and_keeps_the_old_output(
-    tmp_path: Path, gostatic_env: dict[str, str], full_tmpfs: Path, as_json: bool
+    tmp_path: Path, gostatic_env: dict[str, str], full_tmpfs: Path, own: list[str]
 ) -> None:
     module = _module(tmp_path / "m")
     output = full_tmpfs / "out"
-    argv = ["build", *(["--json"] if as_json else []), "-o", str(output), "./hello"]
+    argv = ["build", *own, "-o", str(output), "./hello"]
     assert run_gostatic(argv, module, gostatic_env).returncode == 0
     before = output.read_bytes()
     _fill(full_tmpfs)
@@ -206,7 +210,7 @@ def test_a_full_file_system_at_the_output_names_it_and_keeps_the_old_output(
     assert run.returncode == 1, run.stderr  # docs/getting-started.md: exit status 1
     [line] = [ln for ln in run.stderr.splitlines() if ln.startswith("gostatic: ")]
     assert line == f"gostatic: {output}: No space left on device", run.stderr
-    if as_json:
+    if "--json" in own:
         error = json.loads(run.stdout)["error"]
         assert error == {"message": line.removeprefix("gostatic: "), "exit_status": 1}
     assert output.read_bytes() == before
