@@ -94,6 +94,11 @@ def _write_beside(dest: str, fill: Callable[[int], None], mode: int | None) -> s
                 os.fchmod(fd, mode)
         finally:
             os.close(fd)
+    except OSError as exc:
+        discard(tmp)
+        if exc.filename is None:  # a write to the descriptor: name the file it was for
+            raise OSError(exc.errno, exc.strerror, dest) from exc
+        raise
     except BaseException:
         discard(tmp)
         raise

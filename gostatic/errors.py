@@ -39,3 +39,15 @@ class ElfError(GostaticError):
     """A file could not be read as ELF: missing, unreadable, not ELF, truncated, corrupt."""
 
     exit_status = EXIT_USAGE
+
+
+def os_error_message(exc: OSError, path: str | None = None) -> str:
+    """One line for an OSError, naming the file: the error's own, else ``path`` (the file
+    gostatic was writing when a write to a descriptor failed, which names none)."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else path
+    if where is None:
+        return reason
+    if exc.filename2 is not None:
+        return f"{where} -> {exc.filename2}: {reason}"
+    return f"{where}: {reason}"

@@ -19,7 +19,7 @@ from gostatic.climb import Climb, ClimbSetting
 from gostatic.errors import GostaticError, UsageError
 from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
-from gostatic.goflags import apply_overlay, checks_non_main, sets_build_id
+from gostatic.goflags import apply_overlay, check_buildmode, checks_non_main, sets_build_id
 from gostatic.golist import listing_env
 from gostatic.graphfacts import GraphFacts
 from gostatic.incremental.plan import (
@@ -33,6 +33,7 @@ from gostatic.incremental.plan import (
 )
 from gostatic.incremental.stage import Stage
 from gostatic.incremental.stage import unusable as stage_unusable
+from gostatic.outputcheck import check_output_gets_a_program
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -75,6 +76,7 @@ def full_build(
     session = session if session is not None else GoSession()
     try:
         goenv = go_env(request.env, Path(request.cwd), session)
+        check_buildmode(request.go_args, goenv.goflags)
         if goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(goenv.goos))
         return Builder(request, goenv, progress, session).run()
@@ -136,6 +138,7 @@ class Builder:
         args = self.request.go_args
         graph = load_packages(args, self._listing_env(), self.cwd, session=self.session)
         mains = [p for p in graph.named if p.is_main]
+        check_output_gets_a_program(graph.named, args, self.goenv.goflags, self.base)
         check = self._start_check(graph.named, mains)
         outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
         names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from gostatic.errors import UsageError
+from gostatic.goflagset import VALUE_FLAGS, check_flag, check_packages, flag_name
 from gostatic.records import Record
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -17,14 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from os import PathLike
 
-# `go build` flags that take a value, as `-flag value` or `-flag=value`.
-_VALUE_FLAGS = frozenset(
-    {
-        "o", "p", "C", "covermode", "coverpkg", "asmflags", "buildmode", "compiler",
-        "gccgoflags", "gcflags", "installsuffix", "ldflags", "mod", "modfile",
-        "overlay", "pgo", "pkgdir", "tags", "toolexec",
-    }
-)  # fmt: skip
 # Flags `go list` does not accept or that would change what it prints.
 _NOT_FOR_LIST = frozenset({"o", "v", "x", "n", "a", "work", "json", "race", "msan", "asan"})
 
@@ -85,7 +78,7 @@ class GoBuildArgs(Record):
 def takes_next_argument(arg: str) -> bool:
     """Whether go reads the argument after ``arg`` as its value (`-o out`, `--tags x`)."""
     body = arg[2:] if arg.startswith("--") else arg[1:]
-    return arg.startswith("-") and "=" not in body and body in _VALUE_FLAGS
+    return arg.startswith("-") and "=" not in body and body in VALUE_FLAGS
 
 
 def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
@@ -93,9 +86,12 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
 
     Like go's flag package: flags stop at the first non-flag argument or at ``--``;
     ``-flag``, ``--flag``, ``-flag=value`` and ``-flag value`` are all accepted.
-    A ``-buildmode`` that builds no executable is a :class:`UsageError`.
+    A :class:`UsageError`, before anything runs, for what go would refuse: a flag go build
+    does not take or a value it cannot parse (gostatic.goflagset), an argument starting
+    with "-" among the packages; and for a ``-buildmode`` that builds no executable.
     """
-    args = _split_build_args(argv)
+    args = _split_build_args(argv, strict=True)
+    check_packages(args.packages)
     check_buildmode(args, "")
     return args
 
@@ -127,7 +123,9 @@ def check_buildmode(args: GoBuildArgs, goflags: str) -> None:
         )
 
 
-def _split_build_args(argv: Sequence[str]) -> GoBuildArgs:
+def _split_build_args(argv: Sequence[str], strict: bool = False) -> GoBuildArgs:
+    """Flags and packages; ``strict``: each flag checked against go build's (GOFLAGS is
+    not: go itself ignores the flags there that a command does not take)."""
     flags: list[GoFlag] = []
     i = 0
     while i < len(argv):
@@ -135,22 +133,21 @@ def _split_build_args(argv: Sequence[str]) -> GoBuildArgs:
         if arg == "--":
             i += 1
             break
-        if not arg.startswith("-") or arg == "-":
+        name = flag_name(arg)
+        if name is None:
             break
-        body = arg[2:] if arg.startswith("--") else arg[1:]
-        name, eq, value = body.partition("=")
-        if not name:
-            raise UsageError(f"bad flag syntax: {arg}")
+        _, eq, value = arg.lstrip("-").partition("=")
         if eq:
             flags.append(GoFlag(name, value))
-        elif name in _VALUE_FLAGS:
+        elif name in VALUE_FLAGS:
             if i + 1 >= len(argv):
                 raise UsageError(f"flag needs an argument: -{name}")
             flags.append(GoFlag(name, argv[i + 1]))
             i += 1
         else:
-            # Unknown flags pass through as booleans; go itself rejects what it does not know.
             flags.append(GoFlag(name, None))
+        if strict:
+            check_flag(name, flags[-1].value)
         i += 1
     return GoBuildArgs(tuple(flags), tuple(argv[i:]))
 

@@ -95,6 +95,14 @@ def asks_for_help(argv: Sequence[str], table: Sequence[OwnOption] = BUILD_OPTION
     return False
 
 
+def wants_json(argv: Sequence[str], given: Mapping[str, object] | None = None) -> bool:
+    """Whether the command line asks for --json anywhere before a ``--`` (after one, it is
+    the program's, with --smoke): even where it is refused (after the packages), the
+    refusal is then told in a JSON document."""
+    before = argv[: list(argv).index("--")] if "--" in argv else argv
+    return JSON.flag in before or bool((given or {}).get(JSON.field))
+
+
 def split_own_options(
     argv: Sequence[str], table: Sequence[OwnOption] = BUILD_OPTIONS
 ) -> tuple[dict[str, object], list[str]]:
@@ -192,8 +200,20 @@ def parse_command(
     program_args: list[str] = []
     if own.get("smoke"):
         go_argv, program_args = split_program_args(go_argv)
+    _refuse_misplaced(go_argv, table)
     options = build_options(own, program_args)
     return BuildRequest(parse_build_args(go_argv), options, env, cwd), own
+
+
+def _refuse_misplaced(go_argv: Sequence[str], table: Sequence[OwnOption]) -> None:
+    """Refuse one of ``table``'s options left among go's arguments: every one before the
+    packages was taken out, so this one stands after them, where go would take it for a
+    package, and only after building what came before."""
+    for arg in go_argv:
+        name = arg.partition("=")[0]
+        for option in table:
+            if arg == option.flag or (option.takes_value and name == option.flag):
+                raise UsageError(f"{option.flag} must come before the packages")
 
 
 def build_request(

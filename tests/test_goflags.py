@@ -21,11 +21,17 @@ from gostatic.strategies import CGO_OFF, EXTERNAL_STATIC, NETGO, PLAIN
 
 
 def test_parse_splits_flags_from_packages_like_go() -> None:
-    args = parse_build_args(["-o", "bin/", "-v", "--trimpath", "-tags=a,b", "./cmd/...", "-x"])
+    args = parse_build_args(["-o", "bin/", "-v", "--trimpath", "-tags=a,b", "./cmd/...", "./x"])
     assert [f.name for f in args.flags] == ["o", "v", "trimpath", "tags"]
     assert args.output == "bin/"
-    # go's flag parsing stops at the first package: a later "-x" is a package argument.
-    assert args.packages == ("./cmd/...", "-x")
+    assert args.packages == ("./cmd/...", "./x")
+
+
+def test_a_flag_after_the_packages_is_a_usage_error() -> None:
+    # go's flag parsing stops at the first package, and go then rejects "-x" as an import
+    # path, after building the rest: refused before anything runs.
+    with pytest.raises(UsageError, match=r'"-x": leading dash'):
+        parse_build_args(["-o", "bin/", "./cmd/...", "-x"])
 
 
 def test_parse_value_flag_forms_are_equivalent() -> None:
@@ -36,8 +42,11 @@ def test_parse_value_flag_forms_are_equivalent() -> None:
 
 
 def test_parse_double_dash_ends_flags() -> None:
-    args = parse_build_args(["-v", "--", "-weird-dir"])
-    assert args.packages == ("-weird-dir",)
+    args = parse_build_args(["-v", "--", "./-weird-dir"])
+    assert args.packages == ("./-weird-dir",)
+    # go takes no import path that starts with a dash, after -- too.
+    with pytest.raises(UsageError, match="leading dash"):
+        parse_build_args(["-v", "--", "-weird-dir"])
 
 
 def test_parse_missing_value_is_usage_error() -> None:

@@ -150,7 +150,7 @@ def test_typer_declares_every_option_of_the_table_with_its_help() -> None:
         ["--json", "--strategy", "netgo", "-o", "app", "."],
         ["-o", "app", "--strict", "--cache-dir", "c", "--no-cache", "--pin", "--quiet", "."],
         ["--strategy=cgo-off", "--smoke", "-trimpath", "./cmd/..."],
-        ["-h", "--json", "."],
+        ["-trimpath", "--json", "-tags", "x", "."],
     ],
 )
 def test_both_ways_in_resolve_the_same_request(argv: list[str]) -> None:

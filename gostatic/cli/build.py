@@ -17,8 +17,11 @@ _HELP = f"""Build like `go build` (same flags, same packages, same outputs), sta
 
 Strategies are tried in order ({", ".join(NAMES)}) until the ELF proves the output
 static: static-pie only for -buildmode=pie, musl-static and zig-static only where
-installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed);
-2 usage; 3 no strategy gave a static binary (nothing written); 130 interrupted.
+installed. Exit 0 all static; 1 go build failed, go could not be run, a --smoke run
+failed, or the output could not be written; 2 usage (an unknown option or go flag, one after
+the packages, -o FILE naming no main package, a -buildmode that builds no program, a
+non-ELF target); 3 no strategy gave a static binary, or the program imports plugin
+(nothing written); 130 interrupted; 141 the reader of stdout went away.
 """
 
 
@@ -37,8 +40,13 @@ installed. Exit 0 all static; 1 go build failed (or, with --smoke, a run failed)
 @with_own_options(BUILD_OPTIONS)
 def build(ctx: typer.Context, **own: object) -> None:
     # The help is _HELP, above. typer comes here when a help flag it does not know (-h,
-    # -help) stands among go's flags: the build runs, and go answers it.
+    # -help, go's) stands among go's flags: gostatic's help answers it too. (Declared as
+    # help options, -h would also match inside -trimpath: click groups short options.)
     from gostatic.buildentry import run_build_cli
+    from gostatic.options import asks_for_help
 
+    if asks_for_help(ctx.args):
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
     status = run_build_cli(ctx.args, os.environ, os.getcwd(), given_values(own))
     raise typer.Exit(status)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from gostatic.cli.root import CacheDirOption, JsonOption, app, examples
-from gostatic.exits import guarded
+from gostatic.exits import JsonDocument, guarded
 from gostatic.records import Record
 
 cache_app = typer.Typer(
@@ -24,7 +24,6 @@ app.add_typer(cache_app)
 
 class CacheRequest(Record):
     directory: Path
-    json: bool = False
     package: str | None = None
 
 
@@ -44,22 +43,28 @@ def _warn(warnings: list[str]) -> None:
     epilog=examples("gostatic cache show", "gostatic cache show --json"),
 )
 def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None:
-    """List the cached strategies (a table, or JSON with --json)."""
-    request = CacheRequest(_directory(cache_dir), json=json_out)
-    raise typer.Exit(guarded(lambda: _show(request)))
+    """List the cached strategies (a table, or JSON with --json).
+
+    Exit 0 listed (a cache file that cannot be read is warned about and shown empty);
+    2 usage; 141 the reader of stdout went away.
+    """
+    json = JsonDocument("cache show") if json_out else None
+    request = CacheRequest(_directory(cache_dir))
+    raise typer.Exit(guarded(lambda: _show(request, json), json))
 
 
-def _show(request: CacheRequest) -> int:
+def _show(request: CacheRequest, json: JsonDocument | None) -> int:
     from gostatic.cache import StrategyCache
-    from gostatic.report import write_json
     from gostatic.report.cache import cache_to_json, write_cache_table
 
     cache = StrategyCache(request.directory)
+    if json is not None:
+        json.known["path"] = str(cache.path)
     cache.load(set_aside=False)  # showing changes nothing
     _warn(cache.warnings)
     entries = sorted(cache.entries.values(), key=lambda e: e.key)
-    if request.json:
-        write_json(cache_to_json(cache.path, entries), sys.stdout)
+    if json is not None:
+        json.write(cache_to_json(cache.path, entries))
     else:
         write_cache_table(cache.path, entries, sys.stdout)
     return 0
@@ -70,7 +75,7 @@ def _show(request: CacheRequest) -> int:
     epilog=examples("gostatic cache path", 'cat "$(gostatic cache path)"'),
 )
 def path(cache_dir: CacheDirOption = None) -> None:
-    """Print the cache file's path (the stage directory is beside it)."""
+    """Print the cache file's path (the stage directory is beside it). Exit 0; 2 usage."""
     from gostatic.cache import CACHE_FILE
 
     typer.echo(str(_directory(cache_dir) / CACHE_FILE))
@@ -92,7 +97,7 @@ def clear(
     package's entries and plans.
 
     Exit 0 done (an empty cache included); 1 PACKAGE has nothing to clear (with a "did you
-    mean" hint) or the cache could not be changed.
+    mean" hint) or the cache could not be changed; 2 usage.
     """
     request = CacheRequest(_directory(cache_dir), package=package)
     raise typer.Exit(guarded(lambda: _clear(request)))

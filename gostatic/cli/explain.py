@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from gostatic.cli.root import JsonOption, app, examples
+from gostatic.exits import JsonDocument
 
 
 @app.command(
@@ -28,23 +29,24 @@ def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:
     project's gostatic.toml if it has one.
 
     Takes go build flags (-tags ...) and honours GOFLAGS, GOOS, GOARCH and CGO_ENABLED.
-    Exit 0 explained; 1 go could not load the package; 2 usage.
+    Exit 0 explained; 1 go could not load the package, or could not be run; 2 usage;
+    130 interrupted; 141 the reader of stdout went away.
     """
-    from gostatic.exits import guarded
+    from gostatic.exits import JsonDocument, guarded
 
-    raise typer.Exit(guarded(lambda: _explain(ctx.args, json_out)))
+    json = JsonDocument("explain") if json_out else None
+    raise typer.Exit(guarded(lambda: _explain(ctx.args, json), json))
 
 
-def _explain(argv: Sequence[str], json_out: bool) -> int:
+def _explain(argv: Sequence[str], json: JsonDocument | None) -> int:
     from gostatic.explain import ExplainRequest
     from gostatic.explain import explain as run_explain
     from gostatic.goflags import parse_build_args
-    from gostatic.report import write_json
     from gostatic.report.explain import explain_to_json, write_explain_text
 
     analysis = run_explain(ExplainRequest(parse_build_args(argv), os.environ, Path.cwd()))
-    if json_out:
-        write_json(explain_to_json(analysis), sys.stdout)
+    if json is not None:
+        json.write(explain_to_json(analysis))
     else:
         write_explain_text(analysis, sys.stdout)
     return 0

@@ -38,7 +38,7 @@ def init(
 
     An existing file is never overwritten without --force: init says which files it wrote
     and which it kept. Exit 0 done; 1 a file could not be written (the others still are);
-    2 usage (no go.mod).
+    2 usage (no go.mod); 130 interrupted.
     """
     from gostatic.exits import guarded
     from gostatic.report.init import write_init_text

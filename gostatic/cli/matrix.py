@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gostatic.cli.root import JsonOption, app, examples
+from gostatic.exits import JsonDocument
 from gostatic.strategies import NAMES
 
 
@@ -20,7 +21,7 @@ from gostatic.strategies import NAMES
         + ", ".join(f"strategy:{name}" for name in NAMES)
         + " (strategy:netgo adds osusergo to the seed's netgo).\n\n"
         + examples(
-            "gostatic matrix cgo.go fmt.go log-syslog.go",
+            "cd examples/seed && gostatic matrix ./fmt ./log-syslog ./cgo",
             "gostatic matrix --json --modes auto,strategy:netgo ./cmd/...",
         )
     ),
@@ -43,23 +44,24 @@ def matrix(
     show which came out static and which dynamic, as in the seed's table.
 
     Exit 0 table shown (a build failure is a result, not an error); 1 go could not
-    load a package; 2 usage.
+    load a package, or could not be run; 2 usage; 130 interrupted; 141 the reader of
+    stdout went away.
     """
-    from gostatic.exits import guarded
+    from gostatic.exits import JsonDocument, guarded
 
-    raise typer.Exit(guarded(lambda: _matrix(packages, modes, json_out)))
+    json = JsonDocument("matrix") if json_out else None
+    raise typer.Exit(guarded(lambda: _matrix(packages, modes, json), json))
 
 
-def _matrix(packages: list[str], modes: str | None, json_out: bool) -> int:
+def _matrix(packages: list[str], modes: str | None, json: JsonDocument | None) -> int:
     from gostatic.matrix import MatrixRequest, parse_modes, run_matrix
-    from gostatic.report import write_json
     from gostatic.report.matrix import matrix_progress, matrix_to_json, write_matrix_text
 
     request = MatrixRequest(tuple(packages), parse_modes(modes), os.environ, Path.cwd())
-    with matrix_progress(sys.stderr, wanted=not json_out) as progress:
+    with matrix_progress(sys.stderr, wanted=json is None) as progress:
         report = run_matrix(request, progress)
-    if json_out:
-        write_json(matrix_to_json(report), sys.stdout)
+    if json is not None:
+        json.write(matrix_to_json(report))
     else:
         write_matrix_text(report, sys.stdout)
     return 0

@@ -34,18 +34,20 @@ def verify(
 
     Unlike ldd it never runs the file's loader, and unlike file its wording does not change
     between versions. Exit 0 all static; 1 some dynamic (or, with --strict, a hazard);
-    2 some file missing, unreadable, not ELF or not a program (a shared library, an object).
+    2 some file missing, unreadable, not ELF or not a program (a shared library, an object),
+    or usage; 130 interrupted; 141 the reader of stdout went away.
     """
-    from gostatic.exits import guarded
+    from gostatic.exits import JsonDocument, guarded
+
+    json = JsonDocument("verify") if json_out else None
 
     def body() -> int:
-        from gostatic.report import write_json
         from gostatic.report.verify import verify_to_json, write_verify_text
         from gostatic.verify import verify as run_verify
 
         report = run_verify(files, strict=strict)
-        if json_out:
-            write_json(verify_to_json(report), sys.stdout)
+        if json is not None:
+            json.write(verify_to_json(report))
             for entry in report.entries:
                 if entry.error is not None:
                     sys.stderr.write(f"gostatic: {entry.error}\n")
@@ -53,4 +55,4 @@ def verify(
             write_verify_text(report, sys.stdout, sys.stderr)
         return report.exit_status
 
-    raise typer.Exit(guarded(body))
+    raise typer.Exit(guarded(body, json))

@@ -14,6 +14,8 @@ which each reader turns into "no plan" or "no stamp".
 
 from __future__ import annotations
 
+import os
+import stat
 import zlib
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
@@ -121,15 +123,35 @@ def decode(kind: str, data: bytes, names: Collection[str]) -> Fields | None:
     return Fields(values)
 
 
+# The most a state file is read: a plan of a command line naming ten thousand packages
+# holds about 2 MiB.
+MAX_STATE_BYTES = 16 << 20
+
+
 def read(kind: str, path: str, names: Collection[str]) -> Fields | None:
     """The fields of the file at ``path`` (see :func:`decode`); None if it is missing,
-    unreadable or not one."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
+    unreadable, larger than :data:`MAX_STATE_BYTES`, or not one."""
+    data = read_regular(path, MAX_STATE_BYTES + 1)
+    if data is None or len(data) > MAX_STATE_BYTES:
         return None
     return decode(kind, data, names)
+
+
+def read_regular(path: str | os.PathLike[str], most: int) -> bytes | None:
+    """At most the first ``most`` bytes of the regular file at ``path``; None if it cannot
+    be read or is not a regular file. A FIFO would block a plain open, and /dev/zero never
+    ends: the open does not block, and the type is checked before anything is read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return f.read(most)
+    except OSError:
+        return None
 
 
 def digest(text: str) -> str:

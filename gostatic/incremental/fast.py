@@ -30,7 +30,13 @@ from __future__ import annotations
 
 import os
 
-from gostatic.goflags import apply_overlay, checks_non_main, overlay_env, sets_build_id
+from gostatic.goflags import (
+    apply_overlay,
+    check_buildmode,
+    checks_non_main,
+    overlay_env,
+    sets_build_id,
+)
 from gostatic.incremental.plan import (
     names_several_packages,
     read_plan,
@@ -82,6 +88,7 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     plan = read_plan(key)
     if plan is None or not trustworthy(plan, request):
         return None
+    check_buildmode(request.go_args, plan.goflags)  # GOFLAGS' (the command line's is checked)
     if sets_build_id(request.go_args, plan.goflags):
         return None  # a fixed build ID cannot tell a relinked binary from the proved one
     proved = _proved_members(plan, request, os.path.join(cache_root, STAGE_DIR))

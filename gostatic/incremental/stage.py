@@ -21,6 +21,7 @@ other's binary, and the report of the last one describes the file at the output.
 from __future__ import annotations
 
 import os
+import stat
 
 from gostatic.incremental import codec
 from gostatic.needs import NAMES
@@ -51,10 +52,8 @@ _GO_NOTE_TYPE = 4
 
 def go_build_id(path: StrPath) -> str | None:
     """The Go build ID of a binary, or None if it has none that can be read."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_BUILD_ID_HEAD)
-    except OSError:
+    head = codec.read_regular(path, _BUILD_ID_HEAD)
+    if head is None:
         return None
     for order in ("little", "big"):
         marker = _GO_NOTE_TYPE.to_bytes(4, order) + b"Go\x00\x00"
@@ -115,7 +114,13 @@ class Stage:
         return os.path.join(self.strategy_dir(strategy), self.name)
 
     def strategy_dir(self, strategy: str) -> str:
-        return os.path.join(self.dir, strategy)
+        """The directory go build writes this strategy's binaries to (`-o FILE` or `-o
+        DIR/`). Like every stage file, what stands at this package's binary is untrusted:
+        anything but a regular file there is removed first, as go opens an existing output
+        to read it, and a FIFO would block go forever (a symlink, be written through)."""
+        directory = os.path.join(self.dir, strategy)
+        _remove_unless_a_file(os.path.join(directory, self.name))
+        return directory
 
     def claim(self, output: StrPath | None) -> Stamp | None:
         """Lock the stage for the rest of this process (:func:`_hold`) and read its
@@ -276,3 +281,14 @@ def unusable(root: StrPath) -> str | None:
     if free < _ROOM:
         return f"has only {free >> 20} MiB free"
     return None
+
+
+def _remove_unless_a_file(path: str) -> None:
+    """Remove what is at ``path`` unless it is a regular file or a directory (go writes
+    into a directory, and then the binary read back is missing: a build error, no hang)."""
+    try:
+        mode = os.lstat(path).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            os.unlink(path)
+    except OSError:
+        pass  # nothing there, or it cannot go: go's own error will say so

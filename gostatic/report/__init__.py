@@ -21,3 +21,26 @@ def write_json(document: dict[str, object], out: TextIO) -> None:
 
     json.dump(document, out, indent=2)
     out.write("\n")
+
+
+# Each command that takes --json, with its document's keys and their values when there is
+# nothing in it.
+_EMPTY: dict[str, dict[str, object]] = {
+    "build": {"results": []},
+    "verify": {"files": []},
+    "explain": {"package": None, "cgo_packages": [], "prediction": None},
+    "matrix": {"modes": [], "cells": []},
+    "cache show": {"path": None, "entries": []},
+}
+JSON_COMMANDS = tuple(_EMPTY)
+
+
+def empty_document(command: str) -> dict[str, object]:
+    """``command``'s JSON document (one of :data:`JSON_COMMANDS`) with nothing in it: the
+    keys of its contract, for a run stopped by an error before it had anything to report
+    (gostatic.exits adds the error)."""
+    fresh = {
+        key: list(value) if isinstance(value, list) else value
+        for key, value in _EMPTY[command].items()
+    }
+    return {"version": JSON_VERSION, **fresh}
