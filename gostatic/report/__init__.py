@@ -28,7 +28,14 @@ def write_json(document: dict[str, object], out: TextIO) -> None:
 _EMPTY: dict[str, dict[str, object]] = {
     "build": {"results": []},
     "verify": {"files": []},
-    "explain": {"package": None, "cgo_packages": [], "prediction": None},
+    "explain": {
+        "package": None,
+        "cgo_packages": [],
+        "loads_libraries": [],
+        "cgo_off": [],
+        "prediction": None,
+        "predicted_needs": [],
+    },
     "matrix": {"modes": [], "cells": []},
     "cache show": {"path": None, "entries": []},
 }
