@@ -13,6 +13,9 @@ from gostatic.records import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from gostatic.exits import JsonDocument
+    from gostatic.imagebuild import ImageOutcome
+
 
 def run_image_cli(
     argv: Sequence[str],
@@ -21,18 +24,24 @@ def run_image_cli(
     given: Mapping[str, object] | None = None,
 ) -> int:
     """Run `gostatic image ARGV` and return its exit status. ``given``: the image's
-    options, when typer parsed them already."""
-    from gostatic.exits import guarded
+    options, when typer parsed them already. With --json, one document on stdout whatever
+    happens, as `gostatic build` prints (gostatic.buildentry)."""
+    from gostatic.exits import JsonDocument, guarded
+    from gostatic.options import wants_json
 
-    return guarded(lambda: _run(argv, env, cwd, given))
+    json = JsonDocument("image") if wants_json(argv, given) else None
+    return guarded(lambda: _run(argv, env, cwd, given, json), json)
 
 
 def _run(
-    argv: Sequence[str], env: Mapping[str, str], cwd: str, given: Mapping[str, object] | None
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    cwd: str,
+    given: Mapping[str, object] | None,
+    json: JsonDocument | None,
 ) -> int:
     from gostatic.imagebuild import run_image
     from gostatic.imagerequest import parse_image_command
-    from gostatic.report import write_json
     from gostatic.report.image import ImageTextReporter, image_progress, image_to_json
 
     request = parse_image_command(argv, env, cwd, given)
@@ -47,6 +56,24 @@ def _run(
         )
         outcome = run_image(request, text.observer(progress))
         text.written(outcome)
-    if options.json and outcome.image is not None:
-        write_json(image_to_json(outcome), sys.stdout)
+    if json is not None:
+        if outcome.image is not None:
+            json.write(image_to_json(outcome))
+        else:
+            json.write_error(_failure(outcome), outcome.exit_status)
     return outcome.exit_status
+
+
+def _failure(outcome: ImageOutcome) -> str:
+    """Why no image was written: each failed build's words, as `gostatic build` says them."""
+    from gostatic.buildentry import failure_message
+    from gostatic.results import BuildOutcome
+
+    said = []
+    for i, built in enumerate(outcome.builds):
+        runs = outcome.smoke or ()
+        run = runs[i] if i < len(runs) else None
+        one = BuildOutcome(built.report, {built.result.package: run} if run else None)
+        if one.exit_status != 0:
+            said.append(f"{built.platform.label(built.result.package)}: {failure_message(one)}")
+    return "; ".join([*said, "no image written"])

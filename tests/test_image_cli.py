@@ -206,9 +206,10 @@ def test_each_usage_error_exits_2_and_writes_nothing(
     args = [a.replace("DEST", str(dest)) for a in args]
     run = run_gostatic(["image", "--json", *args], probe_module, image_env)
     assert run.returncode == 2, run.stderr
-    assert (
-        run.stdout == "" and run.stderr.startswith("gostatic: ") and "Traceback" not in run.stderr
-    )
+    assert run.stderr.startswith("gostatic: ") and "Traceback" not in run.stderr
+    # --json: one document, the error in it and no image (issue 14 item 15).
+    document = json.loads(run.stdout)
+    assert document["error"]["exit_status"] == 2 and document["digest"] is None
     assert not dest.exists()
     assert sorted(p.name for p in probe_module.iterdir()) == before
 
@@ -222,8 +223,10 @@ def test_a_program_that_does_not_compile_writes_no_image(
         ["image", "--json", "--output", f"oci-archive:{dest}", "./broken"], probe_module, image_env
     )
     assert run.returncode == 1, run.stderr
-    assert "undefined" in run.stderr and run.stdout == ""
-    assert not dest.exists()
+    assert "undefined" in run.stderr
+    document = json.loads(run.stdout)
+    assert document["error"]["exit_status"] == 1 and "undefined" in document["error"]["message"]
+    assert document["platforms"] == [] and not dest.exists()
 
 
 @marked(built)

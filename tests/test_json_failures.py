@@ -62,6 +62,7 @@ USAGE_ERRORS = {
     "matrix": ["matrix", "--json", "--modes", "nonsense", "./hello"],
     "matrix, missing value": ["matrix", "./hello", "--json", "--modes"],
     "cache show": ["cache", "show", "--json", "--no-such-option"],
+    "image": ["image", "--json", "--output", "tar:nowhere", "./hello"],
 }
 
 
@@ -167,6 +168,9 @@ def _success_documents(module: Path, env: dict[str, str]) -> dict[str, dict[str,
         "explain": run_gostatic(["explain", "--json", "./hello"], module, env),
         "matrix": run_gostatic(["matrix", "--json", "--modes", "auto", "./hello"], module, env),
         "cache show": run_gostatic(["cache", "show", "--json"], module, env),
+        "image": run_gostatic(
+            ["image", "--json", "--output", f"oci:{module / 'layout'}", "./hello"], module, env
+        ),
     }
     for name, run in runs.items():
         assert run.returncode == 0, (name, run.stderr)

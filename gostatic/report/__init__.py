@@ -38,6 +38,7 @@ _EMPTY: dict[str, dict[str, object]] = {
     },
     "matrix": {"modes": [], "cells": []},
     "cache show": {"path": None, "entries": []},
+    "image": {"output": None, "digest": None, "platforms": []},
 }
 JSON_COMMANDS = tuple(_EMPTY)
 
