@@ -81,7 +81,7 @@ class _Candidate(Record):
     strategy: str
     stage_bin: Path
     build_id: str
-    hazards: tuple[tuple[str, str], ...]
+    hazards: tuple[Hazard, ...]
     needs: tuple[str, ...]
 
 
@@ -275,7 +275,7 @@ class Climb:
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
         return self._accept(candidate, verified)
 
-    def _hazards(self, in_binary: tuple[Hazard, ...], said: str) -> tuple[tuple[str, str], ...]:
+    def _hazards(self, in_binary: tuple[Hazard, ...], said: str) -> tuple[Hazard, ...]:
         """The binary's hazards and the static linker's warnings (``said``: go's stderr,
         which holds the linker's output when go linked), each (kind, detail) once."""
         warned: tuple[Hazard, ...] = ()
@@ -302,7 +302,7 @@ class Climb:
             needs=candidate.needs,
         )
 
-    def _rejection(self, hazards: tuple[tuple[str, str], ...]) -> str | None:
+    def _rejection(self, hazards: tuple[Hazard, ...]) -> str | None:
         """Why a static binary is still not taken, or None to take it."""
         broken = [(k, d) for k, d in hazards if k in _BROKEN_HAZARDS]
         if broken:

@@ -22,6 +22,7 @@ from gostatic.goenv import GoEnv, go_env
 from gostatic.goflags import apply_overlay, check_buildmode, checks_non_main, sets_build_id
 from gostatic.golist import listing_env
 from gostatic.graphfacts import GraphFacts
+from gostatic.hazard import Hazard
 from gostatic.incremental.plan import (
     Listed,
     Member,
@@ -360,7 +361,7 @@ class Builder:
             output=output,
             strategy=None,
             static=False,
-            hazards=(("plugin", pluginuse.REFUSAL),),
+            hazards=(Hazard("plugin", pluginuse.REFUSAL),),
             attempts=(),
         )
 

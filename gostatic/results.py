@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 
     from gostatic.goflags import GoBuildArgs
+    from gostatic.hazard import Hazard
     from gostatic.smoke import SmokeResult
 
     Outcome: TypeAlias = Literal["static", "dynamic", "build-failed", "skipped"]
@@ -66,7 +67,7 @@ class PackageResult(Record):
     output: str | None
     strategy: str | None
     static: bool
-    hazards: tuple[tuple[str, str], ...]
+    hazards: tuple[Hazard, ...]
     attempts: tuple[Attempt, ...]
     up_to_date: bool = False
     go_error: str | None = None  # go's own message when the code does not compile

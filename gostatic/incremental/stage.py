@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import stat
 
+from gostatic.hazard import Hazard
 from gostatic.incremental import codec
 from gostatic.needs import NAMES
 from gostatic.records import Record
@@ -74,7 +75,7 @@ class Stamp(Record):
     strategy: str
     build_id: str
     output: FileId | None
-    hazards: tuple[tuple[str, str], ...]
+    hazards: tuple[Hazard, ...]
     needs: tuple[str, ...] = ()  # what the binary looks for at run time (gostatic.needs)
 
 
@@ -160,7 +161,7 @@ class Stage:
                 strategy=fields.one("strategy"),
                 build_id=fields.one("build_id"),
                 output=fields.identity("output"),
-                hazards=tuple((k, d) for k, d in fields.rows("hazard_kind", "hazard_detail")),
+                hazards=tuple(Hazard(k, d) for k, d in fields.rows("hazard_kind", "hazard_detail")),
                 needs=_needs(fields.one("needs")),
             )
         except ValueError:
