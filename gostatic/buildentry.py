@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+from gostatic.records import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 

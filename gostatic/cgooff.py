@@ -27,9 +27,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from gostatic.cgouse import CANNOT_BE_STATIC, NETGO_TAG, OSUSERGO_TAG, CgoUse
 from gostatic.golist import list_args
 from gostatic.packages import _decode_stream
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Literal, TypeAlias

@@ -26,12 +26,11 @@ from gostatic.incremental.install import settle
 from gostatic.incremental.stage import Stage, Stamp, go_build_id
 from gostatic.linkhazards import linker_hazards
 from gostatic.linkreason import link_failure_reason
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.results import STATIC_DETAIL, Attempt, PackageResult
 from gostatic.rungchoice import cgo_forbidden_reason, musl_alternatives, skip_reason, toolchain_env
 from gostatic.toolchains import INSTALL_HINT
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.cache import CacheKey
     from gostatic.elf import ElfFacts

@@ -10,7 +10,7 @@ path.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from gostatic.elfkind import ET_DYN, not_a_program
 from gostatic.elfread import ElfHeaders, read_elf
@@ -18,7 +18,7 @@ from gostatic.errors import ElfError
 from gostatic.gobuildinfo import GoBuildInfo, read_build_info
 from gostatic.hazards import find_hazards
 from gostatic.needs import needs_in
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
     import mmap

@@ -13,14 +13,14 @@ import mmap
 import os
 import stat
 import struct
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from elftools.elf.elffile import ELFFile  # type: ignore[import-untyped, unused-ignore]
 
 from gostatic.elfkind import DT_FLAGS_1, DT_NEEDED, DT_NULL, DT_SONAME, DT_STRTAB, not_loadable
 from gostatic.elflayout import ElfLayout, read_layout
 from gostatic.errors import ElfError
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
     import io

@@ -9,9 +9,8 @@ constant behind, are found by gostatic.cdlopen.dlopen_callers instead.
 
 from __future__ import annotations
 
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Collection
     from typing import Protocol

@@ -33,10 +33,9 @@ from gostatic.goflags import GoBuildArgs
 from gostatic.needprediction import predict_needs
 from gostatic.packages import ListedPackage, PackageGraph, load_packages
 from gostatic.project import load_project
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.cgooff import CgoOffVerdict, SourceFacts
 

@@ -8,9 +8,8 @@ non-executable PT_LOAD). Older binaries store pointers instead; they give None.
 from __future__ import annotations
 
 from gostatic.elflayout import PF_W, PF_X, PT_LOAD
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.elflayout import Data, ElfLayout
 

@@ -11,9 +11,8 @@ import os
 
 from gostatic.errors import UsageError
 from gostatic.goflagset import VALUE_FLAGS, check_flag, check_packages, flag_name
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from os import PathLike

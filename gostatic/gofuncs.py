@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import struct
 
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.elflayout import Data, ElfLayout
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from gostatic.cdlopen import DlopenUse, dlopen_callers
 from gostatic.elfscan import ALL_CARRIERS, merged_spans, signatures_found
 from gostatic.hazard import Hazard
+from gostatic.records import TYPE_CHECKING
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from gostatic.elflayout import Data, ElfLayout
     from gostatic.gobuildinfo import GoBuildInfo

@@ -20,9 +20,8 @@ from __future__ import annotations
 import os
 import re
 
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator
     from typing import TypeVar

@@ -21,8 +21,8 @@ import re
 
 from gostatic.hazard import Hazard
 from gostatic.linkerlog import GO_OBJECT_PREFIX, StaticWarning, read_linker_log
+from gostatic.records import TYPE_CHECKING
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from gostatic.errors import UsageError
 from gostatic.goflags import parse_build_args, takes_next_argument
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.results import BuildOptions, BuildRequest
 from gostatic.strategies import NAMES, strategy_named
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any

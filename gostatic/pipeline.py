@@ -14,10 +14,9 @@ from __future__ import annotations
 from gostatic.gocmd import GoSession
 from gostatic.gooutput import with_goflags_output
 from gostatic.incremental.fast import fast_build, start_full_path_queries
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.results import BuildOutcome, no_progress
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Callable
 

@@ -12,9 +12,8 @@ against 40-70 ms for an up-to-date `go build`. Paths here are strings for the sa
 from __future__ import annotations
 
 from gostatic.errors import EXIT_FAILED, EXIT_NOT_STATIC, EXIT_OK
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from typing import Literal, TypeAlias

@@ -20,9 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gostatic.errors import ElfError
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records
 if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 

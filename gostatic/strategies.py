@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from gostatic.errors import UsageError
 from gostatic.goflags import Overlay
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from typing import Literal, TypeAlias
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from gostatic.elf import ElfFacts, inspect_elf
 from gostatic.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ElfError
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records
 if TYPE_CHECKING:
     from collections.abc import Sequence
 

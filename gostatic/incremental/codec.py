@@ -18,7 +18,8 @@ import os
 import stat
 import zlib
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
+from gostatic.records import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
 

@@ -45,11 +45,10 @@ from gostatic.incremental.plan import (
 )
 from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.paths import STAGE_DIR, cache_dir
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping
 

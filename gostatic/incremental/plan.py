@@ -24,9 +24,8 @@ from gostatic.gooutput import go_env_file, go_setting_in_effect, goflags_in_effe
 from gostatic.incremental import codec
 from gostatic.incremental.stage import file_id
 from gostatic.paths import PLANS_DIR
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 

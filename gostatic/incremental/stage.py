@@ -26,9 +26,8 @@ import stat
 from gostatic.hazard import Hazard
 from gostatic.incremental import codec
 from gostatic.needs import NAMES
-from gostatic.records import Record
+from gostatic.records import TYPE_CHECKING, Record
 
-TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
     from typing import TypeAlias
 
