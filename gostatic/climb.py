@@ -128,8 +128,25 @@ class Climb:
         stage_bin.parent.mkdir(parents=True, exist_ok=True)
         self.setting.session.start(["build", *argv, *self.package_args], env=env, cwd=self._cwd)
 
-    def run(self) -> PackageResult:
-        for strategy in self.candidates:
+    def first_rung(self) -> Strategy | None:
+        """The strategy of the first rung, unless it is skipped (or there is none)."""
+        if not self.candidates or self._skip(self.candidates[0]) is not None:
+            return None
+        return self.candidates[0]
+
+    def check_first_rung(self, said: str) -> PackageResult | None:
+        """Take the binary that a build of several packages (gostatic.climbs) wrote into
+        this stage for the first rung, as if this climb had built it (``said``: what go
+        printed); None to go on with the next rungs (:meth:`run` from 1)."""
+        strategy = self.candidates[0]
+        argv, env, stage_bin = self._go_build(strategy)
+        self.seen[_signature(argv, env)] = strategy.name
+        self.compiled = True
+        return self._check(strategy, stage_bin, said)
+
+    def run(self, start: int = 0) -> PackageResult:
+        """Climb from rung ``start`` (1 once :meth:`check_first_rung` took the first)."""
+        for strategy in self.candidates[start:]:
             result = self._try(strategy)
             if result is not None:
                 return result
@@ -173,10 +190,7 @@ class Climb:
             self._record(Attempt(strategy.name, "skipped", refusal))
             return None
         argv, env, stage_bin = self._go_build(strategy)
-        signature = (
-            tuple(argv),
-            tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC"))),
-        )
+        signature = _signature(argv, env)
         if signature in self.seen:
             detail = f"same build as {self.seen[signature]}"
             self._record(Attempt(strategy.name, "skipped", detail))
@@ -301,6 +315,13 @@ class Climb:
             attempts=tuple(self.attempts),
             go_error=go_error,
         )
+
+
+def _signature(
+    argv: list[str], env: dict[str, str]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """What makes two rungs the same build: their arguments, CGO_ENABLED and CC."""
+    return tuple(argv), tuple(sorted((k, v) for k, v in env.items() if k in ("CGO_ENABLED", "CC")))
 
 
 def _inspect(path: Path) -> ElfFacts:

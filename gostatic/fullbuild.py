@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.climb import Climb, ClimbSetting
+from gostatic.climbs import climb_all
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import analyse
 from gostatic.gocmd import GoSession
@@ -141,7 +142,14 @@ class Builder:
             self._prepare(listing, pkg, out, name)
             for pkg, out, name in zip(mains, outputs, names, strict=True)
         ]
-        results = tuple(self._climb_all(prepared))
+        results = tuple(
+            climb_all(
+                prepared,
+                shared_stage=listing.group_key is not None,
+                settled=self._settled,
+                while_building=lambda: self._while_building(prepared),
+            )
+        )
         check_error = self._check_error(check) if check is not None else None
         if self.cache is not None:
             self.cache.save()
@@ -254,30 +262,14 @@ class Builder:
             return list(self.request.go_args.packages)
         return [pkg.import_path]
 
-    def _climb_all(self, prepared: list[Climb | PackageResult]) -> list[PackageResult]:
-        """Each package's climb, in order. The first go build of the next packages is
-        started ahead, up to one per CPU at a time: builds of different packages run side
-        by side (go's build cache is made for that), and each climb takes its first
-        result from the session. While they run, what a new binary needs afterwards is
-        imported (see :meth:`_load_for_new_binaries`)."""
-        ahead = os.cpu_count() or 1
-        for climb in prepared[:ahead]:
-            _start_first_rung(climb)
-        if any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
-            self._load_for_new_binaries()
-        results = []
-        for i, climb in enumerate(prepared):
-            results.append(self._finish(climb))
-            if i + ahead < len(prepared):
-                _start_first_rung(prepared[i + ahead])
-        return results
-
-    def _load_for_new_binaries(self) -> None:
+    def _while_building(self, prepared: list[Climb | PackageResult]) -> None:
         """Import what a new binary needs once go has built it, while go builds it:
         pyelftools to read it (the bench's pyelftools row, ~45 ms) and the strategy
         cache's writer to record what worked (filelock and tomli-w, ~20 ms at the end of
         a cold build, measured). On 2 cores that time overlaps go's instead of following
         it."""
+        if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
+            return
         import gostatic.elf  # noqa: F401
 
         if self.cache is not None:
@@ -320,12 +312,10 @@ class Builder:
             key,
         )
 
-    def _finish(self, prepared: Climb | PackageResult) -> PackageResult:
-        if not isinstance(prepared, Climb):
-            return prepared
-        result = prepared.run()
-        self.warnings.extend(prepared.warnings)
-        cached = prepared.cache_key
+    def _settled(self, climb: Climb, result: PackageResult) -> PackageResult:
+        """Record a climb's result in the strategy cache and keep its warnings."""
+        self.warnings.extend(climb.warnings)
+        cached = climb.cache_key
         if cached is not None and self.cache is not None:
             if result.static and result.strategy is not None:
                 self.cache.record(cached, result.strategy)
@@ -367,11 +357,6 @@ class Builder:
         A CGO_ENABLED the user set is left alone.
         """
         return "CGO_ENABLED" not in self.request.env and not self.goenv.cgo_enabled
-
-
-def _start_first_rung(prepared: Climb | PackageResult) -> None:
-    if isinstance(prepared, Climb):
-        prepared.start_first_rung()
 
 
 def _writable_dir(directory: Path) -> bool:
