@@ -22,10 +22,10 @@ from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_ldflags, user_tags, user_value
 from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
+from gostatic.paths import CACHE_FILE
 from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
-CACHE_FILE = "strategies.toml"
 FORMAT_VERSION = 2
 # Version 1 keys did not hold the user's -ldflags, so an entry found for a build with
 # -linkmode=external also steered plain builds: its entries are dropped, not trusted.

@@ -17,6 +17,7 @@ from pathlib import Path
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.climb import Climb, ClimbSetting
 from gostatic.climbs import climb_all
+from gostatic.coldstart import drop_wrong_guess
 from gostatic.errors import GostaticError, UsageError
 from gostatic.explain import analyse
 from gostatic.gocmd import GoSession
@@ -263,14 +264,16 @@ class Builder:
         return [pkg.import_path]
 
     def _while_building(self, prepared: list[Climb | PackageResult]) -> None:
-        """Import what a new binary needs once go has built it, while go builds it:
-        pyelftools to read it (the bench's pyelftools row, ~45 ms) and the strategy
-        cache's writer to record what worked (filelock and tomli-w, ~20 ms at the end of
-        a cold build, measured). On 2 cores that time overlaps go's instead of following
-        it."""
+        """Import what a new binary needs once go has built it, while go builds it: the
+        re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does not
+        clear the binary) and the strategy cache's writer to record what worked (filelock
+        and tomli-w, ~20 ms at the end of a cold build, measured). On 2 cores that time
+        overlaps go's instead of following it. A first build started on a guess
+        (gostatic.coldstart) that no climb asked for is stopped first."""
+        drop_wrong_guess(self.session)
         if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
             return
-        import gostatic.elf  # noqa: F401
+        import gostatic.incremental.recheck  # noqa: F401
 
         if self.cache is not None:
             self.cache.load_writer()

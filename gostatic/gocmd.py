@@ -66,9 +66,7 @@ def find_go(env: Mapping[str, str]) -> str:
 def _on_path(name: str, env: Mapping[str, str]) -> str | None:
     """The first executable regular file ``name`` in the PATH directories, as `which` finds it
     (PATH from ``env``, else this process's, else the system default)."""
-    path = env.get("PATH")
-    if path is None:
-        path = os.environ.get("PATH", os.defpath)
+    path = env.get("PATH", os.environ.get("PATH", os.defpath))
     for directory in path.split(os.pathsep):
         candidate = os.path.join(directory or os.curdir, name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
@@ -395,6 +393,7 @@ class GoSession:
 
     def __init__(self) -> None:
         self._started: dict[_Key, _Running] = {}
+        self._guesses: set[_Key] = set()  # started on a guess, not yet asked for
 
     @staticmethod
     def _key(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Key:
@@ -407,16 +406,21 @@ class GoSession:
         env: Mapping[str, str],
         cwd: Directory | None,
         background: bool = True,
+        guess: bool = False,
     ) -> None:
         """Start ``go ARGS`` ahead of need. Its output is read on a thread; without
         ``background`` (its result is asked for next, and go only has to be running while
-        the caller prepares something else) it waits in the pipe, with no thread."""
+        the caller prepares something else) it waits in the pipe, with no thread. A
+        ``guess`` is stopped by :meth:`drop_guesses` unless started or run again first."""
         key = self._key(args, env, cwd)
-        if key not in self._started:
-            running = _spawn(args, env, cwd)
-            if background:
-                running.in_background()
-            self._started[key] = running
+        if key in self._started:
+            self._guesses.discard(key)  # asked for after all
+            return
+        running = self._started[key] = _spawn(args, env, cwd)
+        if background:
+            running.in_background()
+        if guess:
+            self._guesses.add(key)
 
     def run(
         self,
@@ -427,10 +431,18 @@ class GoSession:
         check: bool = True,
     ) -> GoResult:
         key = self._key(args, env, cwd)
+        self._guesses.discard(key)
         running = self._started.get(key)
         if running is None:
             running = self._started[key] = _spawn(args, env, cwd)
         return _checked(running.result(), check)
+
+    def drop_guesses(self) -> list[tuple[str, ...]]:
+        """Stop what was started on a guess and not asked for since; its arguments."""
+        dropped, self._guesses = sorted(self._guesses), set()
+        for key in dropped:
+            self._started.pop(key).cancel()
+        return [key[0] for key in dropped]
 
     def close(self) -> None:
         """Stop what was started ahead of need and never asked for."""

@@ -71,7 +71,7 @@ def _show(request: CacheRequest) -> int:
 )
 def path(cache_dir: CacheDirOption = None) -> None:
     """Print the cache file's path (the stage directory is beside it)."""
-    from gostatic.cache import CACHE_FILE
+    from gostatic.paths import CACHE_FILE
 
     typer.echo(str(_directory(cache_dir) / CACHE_FILE))
     raise typer.Exit(0)
