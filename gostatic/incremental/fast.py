@@ -229,12 +229,13 @@ def _settle(proved: _Proved, output: str | None, go_said: str) -> PackageResult 
     build_id = go_build_id(stage_bin)
     if build_id is None:
         return None
-    if build_id == stamp.build_id:
-        if output is not None and file_id(output) != stamp.output:
-            return None
+    same_build = build_id == stamp.build_id
+    if same_build and (output is None or file_id(output) == stamp.output):
         detail, hazards, rebuilt = UP_TO_DATE_DETAIL, stamp.hazards, False
     else:
-        if _needs_graph(strategy):
+        # Relinked, or the output was replaced behind gostatic's back (restored from a CI
+        # artifact, say): the stage binary is re-checked and installed again, either way.
+        if not same_build and _needs_graph(strategy):
             return None
         try:
             if not _install_if_static(stage_bin, output):
