@@ -34,6 +34,8 @@ from gostatic.incremental.plan import (
     write_plan,
 )
 from gostatic.incremental.stage import Stage
+from gostatic.incremental.stagecap import cache_limit, trim_stage
+from gostatic.incremental.stageindex import record_members
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
     ListedPackage,
@@ -158,8 +160,11 @@ class Builder:
             self.cache.warnings.clear()
         if self.request.options.pin:
             self._pin(results)
+        climbs = [p for p in prepared if isinstance(p, Climb)]
         if check_error is None and all(r.static for r in results):
-            self._remember(listing, [p for p in prepared if isinstance(p, Climb)])
+            self._remember(listing, climbs)
+        if listing.stage_root.parent == self.cache_root:
+            self._tidy_stage(listing.stage_root, climbs, results)
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
 
     def _start_check(
@@ -227,6 +232,24 @@ class Builder:
             members=tuple(Member(ld.pkg.import_path, ld.stage.name, ld.output) for ld in ladders),
         )
         write_plan(key, plan)
+
+    def _tidy_stage(
+        self, stage_root: Path, climbs: list[Climb], results: tuple[PackageResult, ...]
+    ) -> None:
+        """Record which package each stage binary is (for `cache clear PACKAGE`), then, if
+        go wrote something new, keep the stage under its cap (gostatic.incremental.stagecap)
+        without removing a stage directory this build uses."""
+        members: dict[str, dict[str, str]] = {}
+        for climb in climbs:
+            members.setdefault(climb.stage.dir, {})[climb.stage.name] = climb.pkg.import_path
+        for stage_dir, named in members.items():
+            record_members(stage_dir, named)
+        if all(r.up_to_date or not r.attempts for r in results):
+            return
+        limit, warning = cache_limit(self.request.env)
+        if warning is not None:
+            self.warnings.append(warning)
+        trim_stage(str(stage_root), limit, {os.path.basename(d) for d in members})
 
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
