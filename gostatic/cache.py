@@ -307,7 +307,6 @@ class StrategyCache:
     @staticmethod
     def load_writer() -> None:
         """Import what :meth:`save` needs to write, ahead of need (while go builds)."""
-        import filelock  # noqa: F401
         import tomli_w  # noqa: F401
 
     def save(self) -> None:

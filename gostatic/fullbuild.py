@@ -288,10 +288,9 @@ class Builder:
 
     def _while_building(self, prepared: list[Climb | PackageResult]) -> None:
         """Import what a new binary needs once go has built it, while go builds it: the
-        re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does not
-        clear the binary) and the strategy cache's writer to record what worked (filelock
-        and tomli-w, ~20 ms at the end of a cold build, measured). On 2 cores that time
-        overlaps go's instead of following it. A first build started on a guess
+        re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does
+        not clear the binary) and the strategy cache's writer (tomli-w). On 2 cores that
+        time overlaps go's instead of following it. A first build started on a guess
         (gostatic.coldstart) that no climb asked for is stopped first."""
         drop_wrong_guess(self.session)
         if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
