@@ -248,6 +248,8 @@ class StrategyCache:
 
     def _read(self) -> bytes | None:
         """The file's bytes, one past the size limit at most (parse_cache refuses more)."""
+        if not os.path.lexists(self.path):
+            return None  # a first build: no TOML reader to import (tomllib, typing)
         from gostatic.tomlcompat import read_at_most
 
         try:

@@ -10,7 +10,6 @@ path cannot settle a request.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -130,6 +129,8 @@ class Builder:
         self.warnings.append(
             f"cache directory {root} is not writable; building without it (every build relinks)"
         )
+        import tempfile  # only here: with random, a few ms on every cold build
+
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             return self._run(Path(tmp))
 
@@ -386,9 +387,10 @@ class Builder:
 
 def _writable_dir(directory: Path) -> bool:
     """Whether ``directory`` exists or can be made, and a file can be created in it."""
+    probe = directory / f".probe-{os.urandom(6).hex()}"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=directory)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     except OSError:
         return False
     os.close(fd)
