@@ -1,5 +1,6 @@
 """The head start of a build that takes the full path: go env, go list -deps and, where it
-can be guessed, the first go build, all started before gostatic.fullbuild's modules load.
+can be guessed, the first go build, all started at once, before gostatic.fullbuild's
+modules load.
 
 The full path predicts each package's first rung from the import graph, which go list
 gives; for a net/http program go list takes about a fifth of the build's time, and
@@ -22,9 +23,9 @@ target other than linux, GOPATH mode.
 from __future__ import annotations
 
 import os
+import sys
 
 from gostatic.errors import GostaticError
-from gostatic.goenv import go_env
 from gostatic.goflags import apply_overlay, output_for, overlay_env, user_value
 from gostatic.incremental.fast import start_full_path_queries
 from gostatic.incremental.plan import names_several_packages
@@ -34,6 +35,8 @@ from gostatic.strategies import CGO_OFF, NETGO, PLAIN, strategy_named
 
 TYPE_CHECKING = False  # see gostatic.records: typing is not imported on the build path
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from gostatic.gocmd import GoSession
     from gostatic.results import BuildRequest
     from gostatic.strategies import Strategy
@@ -73,15 +76,16 @@ _PROJECT_FILE = "gostatic.toml"  # gostatic.project's, without its imports
 
 
 def start_cold_build(request: BuildRequest, session: GoSession) -> None:
-    """Start go env, go list -deps and, if it can be guessed, the first go build."""
-    start_full_path_queries(request, session)
+    """Start the first go build, if it can be guessed (first: it takes longest), then go
+    env and go list -deps."""
     try:
-        guessed = _guessed_first_build(request, session)
+        guessed = _guessed_first_build(request)
     except (OSError, GostaticError):
-        return  # the full path asks again, and says what is wrong
+        guessed = None  # the full path asks again, and says what is wrong
     if guessed is not None:
         argv, env, cwd = guessed
         session.start(argv, env=env, cwd=cwd, guess=True)
+    start_full_path_queries(request, session)
 
 
 def drop_wrong_guess(session: GoSession) -> None:
@@ -95,9 +99,7 @@ def drop_wrong_guess(session: GoSession) -> None:
                 pass
 
 
-def _guessed_first_build(
-    request: BuildRequest, session: GoSession
-) -> tuple[list[str], dict[str, str], str] | None:
+def _guessed_first_build(request: BuildRequest) -> tuple[list[str], dict[str, str], str] | None:
     """The go build arguments, environment and directory of the first rung that the full
     path is expected to run for this request; None where no guess is made."""
     args, env = request.go_args, request.env
@@ -115,18 +117,41 @@ def _guessed_first_build(
     name = _binary_name(import_path)
     if strategy is None or name is None or args.output == os.devnull:
         return None
-    goenv = go_env(env, request.cwd, session)
-    buildmode = user_value(args, goenv.goflags, "buildmode")
-    if goenv.goos != "linux" or buildmode not in (None, "exe", "default"):
-        return None
-    output = output_for(args.output, name + goenv.goexe, base)
+    settings = _go_settings(env)
+    goflags = settings.get("GOFLAGS", "")
+    buildmode = user_value(args, goflags, "buildmode")
+    goos = settings.get("GOOS") or sys.platform
+    if goos != "linux" or buildmode not in (None, "exe", "default"):
+        return None  # and on linux, GOEXE is empty
+    output = output_for(args.output, name, base)
     if output is None:
         return None
-    stage = _stage(request, os.path.realpath(os.path.join(base, output)), name + goenv.goexe)
+    stage = _stage(request, os.path.realpath(os.path.join(base, output)), name)
     os.makedirs(stage.strategy_dir(strategy.name), exist_ok=True)
-    flags = apply_overlay(args, goenv.goflags, strategy.overlay, stage.binary(strategy.name))
+    flags = apply_overlay(args, goflags, strategy.overlay, stage.binary(strategy.name))
     cwd = _as_pathlib(request.cwd)
     return ["build", *flags, *packages], overlay_env(env, strategy.overlay), cwd
+
+
+def _go_settings(env: Mapping[str, str]) -> dict[str, str]:
+    """GOFLAGS and GOOS as go takes them, without waiting for go env: the environment's,
+    else those `go env -w` wrote (the file gostatic.incremental.plan reads GOFLAGS from).
+    A setting only go env knows (GOROOT's go.env) makes the guess wrong, nothing worse."""
+    path = env.get("GOENV") or os.path.join(
+        env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", "~"), ".config"), "go", "env"
+    )
+    settings: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read(_MAX_SOURCE_BYTES).splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        name, sep, value = line.partition("=")
+        if sep and name in ("GOFLAGS", "GOOS"):
+            settings[name] = value
+    settings.update((k, env[k]) for k in ("GOFLAGS", "GOOS") if env.get(k))
+    return settings
 
 
 def _stage(request: BuildRequest, key: str, name: str) -> Stage:
