@@ -28,7 +28,6 @@ from gostatic.rungchoice import toolchain_env
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from gostatic.incremental.stage import FileId
     from gostatic.strategies import Strategy
 
     Settled = Callable[[Climb, PackageResult], PackageResult]
@@ -37,7 +36,11 @@ if TYPE_CHECKING:
 class _Group:
     """The packages of one stage whose first rung is one strategy, and their go build."""
 
-    def __init__(self, strategy: Strategy, climbs: list[Climb]) -> None:
+    def __init__(
+        self, strategy: Strategy, climbs: list[Climb], packages: Sequence[str] | None
+    ) -> None:
+        """``packages``: the package arguments of the go build, when not the climbs' import
+        paths (the command line's own, when the group is every package it names)."""
         self.strategy = strategy
         self.climbs = climbs
         setting = climbs[0].setting
@@ -45,17 +48,14 @@ class _Group:
         # Every binary of a group goes into the same strategy directory of the shared stage.
         stage_dir = os.path.join(climbs[0].stage.strategy_dir(strategy.name), "")
         flags = apply_overlay(request.go_args, setting.goenv.goflags, strategy.overlay, stage_dir)
-        self.argv = ["build", *flags, "--", *(c.pkg.import_path for c in climbs)]
+        named = packages if packages is not None else [c.pkg.import_path for c in climbs]
+        self.argv = ["build", *flags, "--", *named]
         self.env = overlay_env(request.env, strategy.overlay)
         self.env.update(toolchain_env(strategy, setting.target, setting.tools))
         self.cwd = request.cwd
-        self.before: list[FileId | None] = []
 
     def start(self) -> None:
         os.makedirs(self.climbs[0].stage.strategy_dir(self.strategy.name), exist_ok=True)
-        # What each stage binary was before: go writes (or, when up to date, touches)
-        # the binary of every package it built, even when another one fails.
-        self.before = [file_id(c.stage.binary(self.strategy.name)) for c in self.climbs]
         self.climbs[0].setting.session.start(self.argv, env=self.env, cwd=self.cwd)
 
     def settle(self) -> list[tuple[Climb, PackageResult | None, int]]:
@@ -64,9 +64,8 @@ class _Group:
         session = self.climbs[0].setting.session
         built = session.run(self.argv, env=self.env, cwd=self.cwd, check=False)
         settled: list[tuple[Climb, PackageResult | None, int]] = []
-        for climb, before in zip(self.climbs, self.before, strict=True):
-            written = file_id(climb.stage.binary(self.strategy.name))
-            if built.ok or (written is not None and written != before):
+        for climb in self.climbs:
+            if built.ok or self._written(climb, session.opened_ns):
                 # go's message about another package is not this one's.
                 said = built.stderr if built.ok else ""
                 settled.append((climb, climb.check_first_rung(said), 1))
@@ -74,9 +73,21 @@ class _Group:
                 settled.append((climb, None, 0))
         return settled
 
+    def _written(self, climb: Climb, since_ns: int) -> bool:
+        """Whether go wrote the climb's binary in this session, though the build failed:
+        it writes (or, when up to date, touches) the binary of each package it built, even
+        when another one fails; one that is older (or missing) did not build now. The
+        session opened before any go command (a build gostatic.coldstart guessed
+        included) and file times are at most a clock tick coarser than it: far less
+        than a go build takes."""
+        written = file_id(climb.stage.binary(self.strategy.name))
+        return written is not None and written[2] >= since_ns
 
-def _groups(climbs: Sequence[Climb]) -> list[_Group]:
-    """The groups of two or more packages whose first rung is the same strategy.
+
+def _groups(climbs: Sequence[Climb], whole_line: Sequence[str] | None) -> list[_Group]:
+    """The groups of two or more packages whose first rung is the same strategy; a group
+    of every package is built with the command line's own package arguments,
+    ``whole_line``, if given (the build gostatic.coldstart may have started already).
 
     Only packages in module mode: there go names each binary as gostatic.packages.exe_name
     does (outside it, example.com/cmd/v2 becomes "v2"), so each finds its own file.
@@ -90,7 +101,7 @@ def _groups(climbs: Sequence[Climb]) -> list[_Group]:
         by_strategy.setdefault(first.name, []).append(climb)
         strategies[first.name] = first
     return [
-        _Group(strategies[name], members)
+        _Group(strategies[name], members, whole_line if len(members) == len(climbs) else None)
         for name, members in by_strategy.items()
         if len(members) > 1
     ]
@@ -100,16 +111,20 @@ def climb_all(
     prepared: Sequence[Climb | PackageResult],
     *,
     shared_stage: bool,
+    whole_line: Sequence[str] | None,
     settled: Settled,
     while_building: Callable[[], None],
 ) -> list[PackageResult]:
     """Each package's result, in order. ``shared_stage``: the packages share a stage
-    directory, so those of one first strategy are built by one go build. The builds of
+    directory, so those of one first strategy are built by one go build (with the package
+    arguments ``whole_line`` when it builds every package, if given). The builds of
     the other packages are started ahead, up to one per CPU at a time (go's build cache is
     made for that); ``while_building`` runs once every first build has started;
     ``settled`` is told each climb's result and gives the one to report."""
     climbs = [p for p in prepared if isinstance(p, Climb)]
-    groups = _groups(climbs) if shared_stage else []
+    if len(climbs) != len(prepared):
+        whole_line = None  # a package refused before any rung is not in any build
+    groups = _groups(climbs, whole_line) if shared_stage else []
     grouped = {id(c) for g in groups for c in g.climbs}
     alone = [c for c in climbs if id(c) not in grouped]
     for group in groups:

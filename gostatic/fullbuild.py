@@ -150,6 +150,7 @@ class Builder:
             climb_all(
                 prepared,
                 shared_stage=listing.group_key is not None,
+                whole_line=self._whole_line(listing),
                 settled=self._settled,
                 while_building=lambda: self._while_building(prepared),
             )
@@ -198,6 +199,14 @@ class Builder:
         if len(set(names)) != len(names):
             return None
         return "\n".join(["group", str(self.base.resolve()), args.output or "", *args.packages])
+
+    def _whole_line(self, listing: _Listing) -> tuple[str, ...] | None:
+        """The command line's package arguments, for one go build of every main package
+        they name (gostatic.climbs); None when go would refuse them: go build stops at a
+        package that go list could not load, where its check names it (:meth:`_start_check`)."""
+        if any(p.error is not None for p in listing.graph.named):
+            return None
+        return self.request.go_args.packages
 
     def _stage_key(self, listing: _Listing, pkg: ListedPackage, output: str | None) -> str:
         if listing.group_key is not None:

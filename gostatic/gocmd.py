@@ -394,6 +394,7 @@ class GoSession:
     def __init__(self) -> None:
         self._started: dict[_Key, _Running] = {}
         self._guesses: set[_Key] = set()  # started on a guess, not yet asked for
+        self.opened_ns = time.time_ns()  # before any go command of the session started
 
     @staticmethod
     def _key(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Key:
@@ -408,10 +409,9 @@ class GoSession:
         background: bool = True,
         guess: bool = False,
     ) -> None:
-        """Start ``go ARGS`` ahead of need. Its output is read on a thread; without
-        ``background`` (its result is asked for next, and go only has to be running while
-        the caller prepares something else) it waits in the pipe, with no thread. A
-        ``guess`` is stopped by :meth:`drop_guesses` unless started or run again first."""
+        """Start ``go ARGS`` ahead of need, its output read on a thread; without
+        ``background`` (its result is asked for next) it waits in the pipe, with no thread.
+        A ``guess`` is stopped by :meth:`drop_guesses` unless started or run again first."""
         key = self._key(args, env, cwd)
         if key in self._started:
             self._guesses.discard(key)  # asked for after all

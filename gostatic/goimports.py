@@ -20,15 +20,26 @@ _SPACE = frozenset(" \t\r\n")
 def import_paths(source: str) -> set[str] | None:
     """The paths the file imports; None if its header is not a package clause followed by
     import declarations as this reads them."""
+    header = go_header(source)
+    return header[1] if header is not None else None
+
+
+def go_header(source: str) -> tuple[str, set[str]] | None:
+    """The file's package name and the paths it imports; None as for :func:`import_paths`."""
     try:
-        return _read_header(_tokens(source))
+        tokens = _tokens(source)
+        if next(tokens, None) != ("word", "package"):
+            return None
+        name = next(tokens, None)
+        if name is None or name[0] != "word":
+            return None
+        imports = _read_imports(tokens)
     except ValueError:
         return None
+    return (name[1], imports) if imports is not None else None
 
 
-def _read_header(tokens: Iterator[Token]) -> set[str] | None:
-    if next(tokens, None) != ("word", "package") or _kind(next(tokens, None)) != "word":
-        return None
+def _read_imports(tokens: Iterator[Token]) -> set[str] | None:
     imports: set[str] = set()
     token = next(tokens, None)
     while token is not None:
@@ -65,10 +76,6 @@ def _spec(first: Token | None, tokens: Iterator[Token]) -> str | None:
     if token is not None and (token[0] == "word" or token == ("mark", ".")):
         token = next(tokens, None)
     return token[1] if token is not None and token[0] == "path" else None
-
-
-def _kind(token: Token | None) -> str | None:
-    return token[0] if token is not None else None
 
 
 def _tokens(source: str) -> Iterator[Token]:

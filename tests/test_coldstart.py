@@ -102,6 +102,29 @@ def test_the_first_build_is_guessed_from_the_packages_imports(
 
 
 @requires_go
+@pytest.mark.parametrize(("lib", "tags"), [("", False), ('import _ "net"\n', True)])
+def test_one_build_of_every_command_is_guessed_through_the_modules_own_packages(
+    tmp_path: Path, gostatic_env: dict[str, str], lib: str, tags: bool
+) -> None:
+    uses_lib = 'package main\n\nimport _ "example.com/m/internal/lib"\n\nfunc main() {}\n'
+    module = write_module(
+        tmp_path / "m",
+        {
+            "cmd/a/main.go": uses_lib,
+            "cmd/b/main.go": uses_lib if tags else SEED_FMT,
+            "internal/lib/lib.go": f"package lib\n\n{lib}",
+            "cmd/testdata/main.go": NET_HTTP,  # not in ./...
+            "nested/go.mod": "module example.com/nested\n",  # another module: not either
+            "nested/main.go": NET_HTTP,
+        },
+    )
+    [build] = guessed(module, gostatic_env, "-o", "bin/", "./...")
+    assert ("-tags=netgo,osusergo" in build) == tags
+    assert build[-2:] == ("--", "./...")
+    assert build[build.index("-o") + 1].endswith(("/plain/", "/netgo/")[tags])
+
+
+@requires_go
 @pytest.mark.parametrize(
     ("files", "argv"),
     [
@@ -113,7 +136,17 @@ def test_the_first_build_is_guessed_from_the_packages_imports(
         ({"cmd/app/main.go": SEED_FMT, "gostatic.toml": 'ladder = ["netgo"]\n'}, ["./cmd/app"]),
         ({"cmd/app/main.go": SEED_FMT}, ["-o", os.devnull, "./cmd/app"]),
         ({"cmd/app/main.go": SEED_FMT}, ["-buildmode=pie", "./cmd/app"]),
-        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
+        # Several packages: of different guesses, of one binary name, or a library's import.
+        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": NET_HTTP}, ["-o", "bin/", "./..."]),
+        ({"a/tool/main.go": SEED_FMT, "b/tool/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
+        (
+            {
+                "cmd/a/main.go": 'package main\n\nimport _ "example.com/m/lib"\n\nfunc main() {}\n',
+                "cmd/b/main.go": SEED_FMT,
+                "lib/lib.go": 'package lib\n\nimport _ "golang.org/x/sys/unix"\n',
+            },
+            ["-o", "bin/", "./..."],
+        ),
         ({"cmd/app/main.go": SEED_FMT}, ["example.com/m/cmd/app"]),  # not a directory path
     ],
 )
@@ -177,3 +210,23 @@ def test_no_guess_where_the_strategy_cache_may_name_the_first_rung(
     (cache / "strategies.toml").write_text('[[entry]]\npackage = "example.com/m/cmd/app"\n')
     assert guessed(module, gostatic_env, "-o", "app", "./cmd/app") == []
     assert len(guessed(module, gostatic_env, "--no-cache", "-o", "app", "./cmd/app")) == 1
+
+
+@pytest.mark.slow
+@requires_go
+def test_the_full_path_takes_the_guessed_build_of_every_command(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    wrapper, log = logging_go(tmp_path)
+    env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
+    module = write_module(
+        tmp_path / "m", {f"cmd/{n}/main.go": SEED_FMT.replace("Hello", n) for n in "abc"}
+    )
+    assert len(guessed(module, env, "-o", "bin/", "./...")) == 1
+    logged_go_calls(log)
+    run = run_gostatic(["build", "-o", "bin/", "./..."], module, env)
+    assert run.returncode == 0, run.stderr
+    [build] = go_builds(logged_go_calls(log))
+    assert build.endswith(" -- ./...")
+    for name in "abc":
+        assert_static_by_readelf(module / "bin" / name)
