@@ -31,6 +31,7 @@ from gostatic.errors import GostaticError
 from gostatic.goflags import apply_overlay, output_for, overlay_env, user_value
 from gostatic.importguess import (
     Module,
+    Package,
     find_module,
     package_directories,
     reaches_cgo_resolvers,
@@ -125,8 +126,11 @@ def _single_guess(request: BuildRequest, base: str) -> tuple[Strategy, Stage] | 
         return None
     import_path = module.import_path(directory)
     name = _binary_name(import_path)
-    strategy = _strategy_for(request, module, [directory])
-    if name is None or strategy is None or _cache_may_steer(request, [import_path]):
+    package = read_package(directory)
+    if name is None or package is None or _cache_may_steer(request, [import_path]):
+        return None
+    strategy = _strategy_for(request, module, [package])
+    if strategy is None:
         return None
     output = output_for(request.go_args.output, name, base)
     if output is None:
@@ -142,27 +146,25 @@ def _group_guess(request: BuildRequest, base: str) -> tuple[Strategy, str] | Non
     module = find_module(base)
     if directories is None or module is None:
         return None
-    mains = [d for d in directories if (p := read_package(d)) is not None and p.name == "main"]
+    packages = {d: read_package(d) for d in directories}
+    mains = {d: p for d, p in packages.items() if p is not None and p.name == "main"}
     paths = [module.import_path(d) for d in mains]
     names = [_binary_name(p) for p in paths]
     if not mains or None in names or len(set(names)) != len(names):
         return None
-    strategy = _strategy_for(request, module, mains)
+    strategy = _strategy_for(request, module, list(mains.values()))
     if strategy is None or _cache_may_steer(request, paths):
         return None
     key = "\n".join(["group", os.path.realpath(base), args.output or "", *args.packages])
     return strategy, key
 
 
-def _strategy_for(request: BuildRequest, module: Module, directories: list[str]) -> Strategy | None:
+def _strategy_for(
+    request: BuildRequest, module: Module, packages: list[Package]
+) -> Strategy | None:
     """The strategy the full path is expected to try first for each of these packages, if
     it is the same for all; None when their sources do not tell."""
-    reach = set()
-    for directory in directories:
-        package = read_package(directory)
-        if package is None:
-            return None
-        reach.add(reaches_cgo_resolvers(package, module))
+    reach = {reaches_cgo_resolvers(package, module) for package in packages}
     if None in reach or len(reach) != 1:
         return None
     forced = request.options.strategy
