@@ -22,10 +22,10 @@ from gostatic.goenv import GoEnv
 from gostatic.goflags import GoBuildArgs, user_ldflags, user_tags, user_value
 from gostatic.locks import holding
 from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
+from gostatic.paths import CACHE_FILE
 from gostatic.records import Record
 from gostatic.strategies import is_strategy_name
 
-CACHE_FILE = "strategies.toml"
 FORMAT_VERSION = 2
 # Version 1 keys did not hold the user's -ldflags, so an entry found for a build with
 # -linkmode=external also steered plain builds: its entries are dropped, not trusted.
@@ -248,6 +248,8 @@ class StrategyCache:
 
     def _read(self) -> bytes | None:
         """The file's bytes, one past the size limit at most (parse_cache refuses more)."""
+        if not os.path.lexists(self.path):
+            return None  # a first build: no TOML reader to import (tomllib, typing)
         from gostatic.tomlcompat import read_at_most
 
         try:
@@ -307,7 +309,6 @@ class StrategyCache:
     @staticmethod
     def load_writer() -> None:
         """Import what :meth:`save` needs to write, ahead of need (while go builds)."""
-        import filelock  # noqa: F401
         import tomli_w  # noqa: F401
 
     def save(self) -> None:

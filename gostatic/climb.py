@@ -146,8 +146,25 @@ class Climb:
         stage_bin.parent.mkdir(parents=True, exist_ok=True)
         self.setting.session.start(["build", *argv, *self.package_args], env=env, cwd=self._cwd)
 
-    def run(self) -> PackageResult:
-        for strategy in self.candidates:
+    def first_rung(self) -> Strategy | None:
+        """The strategy of the first rung, unless it is skipped (or there is none)."""
+        if not self.candidates or self._skip(self.candidates[0]) is not None:
+            return None
+        return self.candidates[0]
+
+    def check_first_rung(self, said: str) -> PackageResult | None:
+        """Take the binary that a build of several packages (gostatic.climbs) wrote into
+        this stage for the first rung, as if this climb had built it (``said``: what go
+        printed); None to go on with the next rungs (:meth:`run` from 1)."""
+        strategy = self.candidates[0]
+        argv, env, stage_bin = self._go_build(strategy)
+        self.seen[self._signature(strategy, argv, env)] = strategy.name
+        self.compiled = True
+        return self._check(strategy, stage_bin, said)
+
+    def run(self, start: int = 0) -> PackageResult:
+        """Climb from rung ``start`` (1 once :meth:`check_first_rung` took the first)."""
+        for strategy in self.candidates[start:]:
             result = self._try(strategy)
             if result is not None:
                 return result
@@ -203,6 +220,13 @@ class Climb:
             env.update(self.facts.static_env)  # pkg-config --static (gostatic.pkgconfig)
         return argv, env, stage_bin
 
+    def _signature(
+        self, strategy: Strategy, argv: list[str], env: dict[str, str]
+    ) -> tuple[tuple[str, ...], bool, str | None]:
+        """What makes two rungs the same build: the same flags (without "-o STAGE", which
+        is each rung's own), cgo setting and compiler."""
+        return tuple(argv[:-2]), self.analysis.cgo_on(strategy), env.get("CC")
+
     def _try(self, strategy: Strategy) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""
         refusal = self._skip(strategy)
@@ -210,8 +234,7 @@ class Climb:
             self._record(Attempt(strategy.name, "skipped", refusal))
             return None
         argv, env, stage_bin = self._go_build(strategy)
-        # The same flags (without "-o STAGE", which is each rung's own), cgo and compiler.
-        signature = (tuple(argv[:-2]), self.analysis.cgo_on(strategy), env.get("CC"))
+        signature = self._signature(strategy, argv, env)
         if signature in self.seen:
             detail = f"same build as {self.seen[signature]}"
             self._record(Attempt(strategy.name, "skipped", detail))
@@ -255,13 +278,13 @@ class Climb:
             hazards, needs = stamp.hazards, stamp.needs
         else:
             verified = None
-            facts = _inspect(stage_bin)
-            if not facts.is_static:
+            facts = None if _clean(stage_bin) else _inspect(stage_bin)
+            if facts is not None and not facts.is_static:
                 loader = facts.run_time_needs() or "dynamic"
                 self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
-            hazards = self._hazards(facts.hazards, said)
-            needs = facts.needs
+            hazards = self._hazards(facts.hazards if facts else (), said)
+            needs = facts.needs if facts else _needs(stage_bin)
         rejection = self._rejection(hazards)
         if rejection is not None:
             # Not kept: rebuilt up to date, go would print no linker warning next time.
@@ -361,6 +384,23 @@ def _discard(path: Path) -> None:
         path.unlink()
     except OSError:
         pass  # gone already, or the stage is read-only: the next build relinks or says so
+
+
+def _clean(path: Path) -> bool:
+    """Whether the re-check finds the binary static with no hazard. It is stricter than
+    gostatic.elf and does without pyelftools (~45 ms to import, on the CPU go links with):
+    that is read only for a binary the re-check does not clear, to say why."""
+    from gostatic.incremental.recheck import still_static
+
+    return still_static(str(path))
+
+
+def _needs(path: Path) -> tuple[str, ...]:
+    """The run-time needs of a binary the re-check cleared (gostatic.needs, without
+    pyelftools)."""
+    from gostatic.needs import binary_needs
+
+    return binary_needs(str(path))
 
 
 def _inspect(path: Path) -> ElfFacts:

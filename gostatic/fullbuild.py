@@ -10,12 +10,13 @@ path cannot settle a request.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.climb import Climb, ClimbSetting
+from gostatic.climbs import climb_all
+from gostatic.coldstart import drop_wrong_guess
 from gostatic.errors import GostaticError, UsageError
 from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
@@ -34,6 +35,8 @@ from gostatic.incremental.plan import (
 )
 from gostatic.incremental.stage import Stage
 from gostatic.incremental.stage import unusable as stage_unusable
+from gostatic.incremental.stagecap import cache_limit, trim_stage
+from gostatic.incremental.stageindex import record_members
 from gostatic.outputcheck import check_output_gets_a_program
 from gostatic.packages import (
     COMMAND_LINE_ARGUMENTS,
@@ -132,6 +135,8 @@ class Builder:
         self.warnings.append(
             f"cache directory {root} {why}; building without it (every build relinks)"
         )
+        import tempfile  # only here: with random, a few ms on every cold build
+
         with tempfile.TemporaryDirectory(prefix="gostatic-stage-") as tmp:
             return self._run(Path(tmp))
 
@@ -149,7 +154,15 @@ class Builder:
             self._prepare(listing, pkg, out, name)
             for pkg, out, name in zip(mains, outputs, names, strict=True)
         ]
-        results = tuple(self._climb_all(prepared))
+        results = tuple(
+            climb_all(
+                prepared,
+                shared_stage=listing.group_key is not None,
+                whole_line=self._whole_line(listing),
+                settled=self._settled,
+                while_building=lambda: self._while_building(prepared),
+            )
+        )
         check_error = self._check_error(check) if check is not None else None
         if self.cache is not None:
             self.cache.save()
@@ -157,8 +170,11 @@ class Builder:
             self.cache.warnings.clear()
         if self.request.options.pin:
             self._pin(results)
+        climbs = [p for p in prepared if isinstance(p, Climb)]
         if check_error is None and all(r.static for r in results):
-            self._remember(listing, [p for p in prepared if isinstance(p, Climb)])
+            self._remember(listing, climbs)
+        if listing.stage_root.parent == self.cache_root:
+            self._tidy_stage(listing.stage_root, climbs, results)
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
 
     def _start_check(
@@ -191,6 +207,14 @@ class Builder:
         if len(set(names)) != len(names):
             return None
         return "\n".join(["group", str(self.base.resolve()), args.output or "", *args.packages])
+
+    def _whole_line(self, listing: _Listing) -> tuple[str, ...] | None:
+        """The command line's package arguments, for one go build of every main package
+        they name (gostatic.climbs); None when go would refuse them: go build stops at a
+        package that go list could not load, where its check names it (:meth:`_start_check`)."""
+        if any(p.error is not None for p in listing.graph.named):
+            return None
+        return self.request.go_args.packages
 
     def _stage_key(self, listing: _Listing, pkg: ListedPackage, output: str | None) -> str:
         if listing.group_key is not None:
@@ -230,6 +254,24 @@ class Builder:
         )
         write_plan(key, plan)
 
+    def _tidy_stage(
+        self, stage_root: Path, climbs: list[Climb], results: tuple[PackageResult, ...]
+    ) -> None:
+        """Record which package each stage binary is (for `cache clear PACKAGE`), then, if
+        go wrote something new, keep the stage under its cap (gostatic.incremental.stagecap)
+        without removing a stage directory this build uses."""
+        members: dict[str, dict[str, str]] = {}
+        for climb in climbs:
+            members.setdefault(climb.stage.dir, {})[climb.stage.name] = climb.pkg.import_path
+        for stage_dir, named in members.items():
+            record_members(stage_dir, named)
+        if all(r.up_to_date or not r.attempts for r in results):
+            return
+        limit, warning = cache_limit(self.request.env)
+        if warning is not None:
+            self.warnings.append(warning)
+        trim_stage(str(stage_root), limit, {os.path.basename(d) for d in members})
+
     def _pin(self, results: tuple[PackageResult, ...]) -> None:
         pins = {
             r.package: r.strategy
@@ -265,31 +307,16 @@ class Builder:
             return list(self.request.go_args.packages)
         return [pkg.import_path]
 
-    def _climb_all(self, prepared: list[Climb | PackageResult]) -> list[PackageResult]:
-        """Each package's climb, in order. The first go build of the next packages is
-        started ahead, up to one per CPU at a time: builds of different packages run side
-        by side (go's build cache is made for that), and each climb takes its first
-        result from the session. While they run, what a new binary needs afterwards is
-        imported (see :meth:`_load_for_new_binaries`)."""
-        ahead = os.cpu_count() or 1
-        for climb in prepared[:ahead]:
-            _start_first_rung(climb)
-        if any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
-            self._load_for_new_binaries()
-        results = []
-        for i, climb in enumerate(prepared):
-            results.append(self._finish(climb))
-            if i + ahead < len(prepared):
-                _start_first_rung(prepared[i + ahead])
-        return results
-
-    def _load_for_new_binaries(self) -> None:
-        """Import what a new binary needs once go has built it, while go builds it:
-        pyelftools to read it (the bench's pyelftools row, ~45 ms) and the strategy
-        cache's writer to record what worked (filelock and tomli-w, ~20 ms at the end of
-        a cold build, measured). On 2 cores that time overlaps go's instead of following
-        it."""
-        import gostatic.elf  # noqa: F401
+    def _while_building(self, prepared: list[Climb | PackageResult]) -> None:
+        """Import what a new binary needs once go has built it, while go builds it: the
+        re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does
+        not clear the binary) and the strategy cache's writer (tomli-w). On 2 cores that
+        time overlaps go's instead of following it. A first build started on a guess
+        (gostatic.coldstart) that no climb asked for is stopped first."""
+        drop_wrong_guess(self.session)
+        if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
+            return
+        import gostatic.incremental.recheck  # noqa: F401
 
         if self.cache is not None:
             self.cache.load_writer()
@@ -331,12 +358,10 @@ class Builder:
             key,
         )
 
-    def _finish(self, prepared: Climb | PackageResult) -> PackageResult:
-        if not isinstance(prepared, Climb):
-            return prepared
-        result = prepared.run()
-        self.warnings.extend(prepared.warnings)
-        cached = prepared.cache_key
+    def _settled(self, climb: Climb, result: PackageResult) -> PackageResult:
+        """Record a climb's result in the strategy cache and keep its warnings."""
+        self.warnings.extend(climb.warnings)
+        cached = climb.cache_key
         if cached is not None and self.cache is not None:
             if result.static and result.strategy is not None:
                 self.cache.record(cached, result.strategy)
@@ -380,8 +405,3 @@ class Builder:
         which rungs are not run against that setting (gostatic.climb).
         """
         return not self.goenv.cgo_enabled
-
-
-def _start_first_rung(prepared: Climb | PackageResult) -> None:
-    if isinstance(prepared, Climb):
-        prepared.start_first_rung()

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 CACHE_DIR_ENV = "GOSTATIC_CACHE_DIR"
 STAGE_DIR = "stage"  # per-output build stages, beside the strategy cache
 PLANS_DIR = "plans"  # what the fast path remembers of each settled command line
+CACHE_FILE = "strategies.toml"  # the strategy cache (gostatic.cache)
 
 
 def cache_dir(env: Mapping[str, str], explicit: str | None = None) -> str:

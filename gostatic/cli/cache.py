@@ -43,7 +43,7 @@ def _warn(warnings: list[str]) -> None:
     epilog=examples("gostatic cache show", "gostatic cache show --json"),
 )
 def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None:
-    """List the cached strategies (a table, or JSON with --json).
+    """List the cached strategies and the cache's size (a table, or JSON with --json).
 
     Exit 0 listed (a cache file that cannot be read is warned about and shown empty);
     2 usage; 141 the reader of stdout went away.
@@ -55,18 +55,22 @@ def show(json_out: JsonOption = False, cache_dir: CacheDirOption = None) -> None
 
 def _show(request: CacheRequest, json: JsonDocument | None) -> int:
     from gostatic.cache import StrategyCache
-    from gostatic.report.cache import cache_to_json, write_cache_table
+    from gostatic.incremental.stagecap import cache_limit, cache_usage
+    from gostatic.paths import STAGE_DIR
+    from gostatic.report.cache import CacheSize, cache_to_json, write_cache_table
 
     cache = StrategyCache(request.directory)
     if json is not None:
         json.known["path"] = str(cache.path)
     cache.load(set_aside=False)  # showing changes nothing
-    _warn(cache.warnings)
+    limit, limit_warning = cache_limit(os.environ)
+    _warn([*cache.warnings, *([limit_warning] if limit_warning else [])])
     entries = sorted(cache.entries.values(), key=lambda e: e.key)
+    size = CacheSize(cache_usage(str(request.directory), STAGE_DIR), limit)
     if json is not None:
-        json.write(cache_to_json(cache.path, entries))
+        json.write(cache_to_json(cache.path, entries, size))
     else:
-        write_cache_table(cache.path, entries, sys.stdout)
+        write_cache_table(cache.path, entries, sys.stdout, size)
     return 0
 
 
@@ -76,7 +80,7 @@ def _show(request: CacheRequest, json: JsonDocument | None) -> int:
 )
 def path(cache_dir: CacheDirOption = None) -> None:
     """Print the cache file's path (the stage directory is beside it). Exit 0; 2 usage."""
-    from gostatic.cache import CACHE_FILE
+    from gostatic.paths import CACHE_FILE
 
     typer.echo(str(_directory(cache_dir) / CACHE_FILE))
     raise typer.Exit(0)
@@ -94,7 +98,7 @@ def clear(
     cache_dir: CacheDirOption = None,
 ) -> None:
     """Empty the cache: every entry, the stage directory and the fast path's plans, or one
-    package's entries and plans.
+    package's entries, plans and stage copies.
 
     Exit 0 done (an empty cache included); 1 PACKAGE has nothing to clear (with a "did you
     mean" hint) or the cache could not be changed; 2 usage.
@@ -106,7 +110,7 @@ def clear(
 def _clear(request: CacheRequest) -> int:
     from gostatic.cache import StrategyCache
     from gostatic.errors import GostaticError
-    from gostatic.incremental.forget import forget_everything, forget_plans_of
+    from gostatic.incremental.forget import forget_everything, forget_plans_of, forget_stage_of
     from gostatic.report.cache import cleared_text, package_cleared_text
     from gostatic.spelling import did_you_mean
 
@@ -121,10 +125,11 @@ def _clear(request: CacheRequest) -> int:
         known = {k.package for k in cache.entries}
         entries = cache.remove_package(request.package)
         plans = forget_plans_of(request.directory, request.package)
+        stages = forget_stage_of(request.directory, request.package)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise GostaticError(f"cannot clear the cache in {request.directory}: {reason}") from None
-    done = package_cleared_text(request.package, entries, plans)
+    done = package_cleared_text(request.package, entries, plans, stages)
     if done is None:
         # As rm does for a name that is not there: nothing removed is not success.
         hint = did_you_mean(request.package, known)

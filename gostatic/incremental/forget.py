@@ -1,5 +1,6 @@
 """Forgetting what the incremental build remembered: the stages and the plans under a cache
-directory (`gostatic cache clear`; the strategy cache's own file is gostatic.cache's).
+directory, or one package's (`gostatic cache clear`; the strategy cache's own file is
+gostatic.cache's).
 
 Plans are read as untrusted files: one that is not a readable plan is left alone.
 """
@@ -10,6 +11,7 @@ import shutil
 from pathlib import Path
 
 from gostatic.incremental.plan import planned_packages
+from gostatic.incremental.stageindex import forget_package
 from gostatic.paths import PLANS_DIR, STAGE_DIR
 
 
@@ -21,6 +23,12 @@ def forget_plans_of(cache_root: Path, package: str) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def forget_stage_of(cache_root: Path, package: str) -> int:
+    """Remove ``package``'s binaries and stamps from the stage; the number of stage
+    directories that held some (gostatic.incremental.stageindex). OSError propagates."""
+    return forget_package(str(cache_root / STAGE_DIR), package)
 
 
 def forget_everything(cache_root: Path) -> list[Path]:
