@@ -77,9 +77,8 @@ class _Group:
         """Whether go wrote the climb's binary in this session, though the build failed:
         it writes (or, when up to date, touches) the binary of each package it built, even
         when another one fails; one that is older (or missing) did not build now. The
-        session opened before any go command (a build gostatic.coldstart guessed
-        included) and file times are at most a clock tick coarser than it: far less
-        than a go build takes."""
+        session opened before any go command, and file times are at most a clock tick
+        coarser than it: far less than a go build takes."""
         written = file_id(climb.stage.binary(self.strategy.name))
         return written is not None and written[2] >= since_ns
 
@@ -87,7 +86,7 @@ class _Group:
 def _groups(climbs: Sequence[Climb], whole_line: Sequence[str] | None) -> list[_Group]:
     """The groups of two or more packages whose first rung is the same strategy; a group
     of every package is built with the command line's own package arguments,
-    ``whole_line``, if given (the build gostatic.coldstart may have started already).
+    ``whole_line``, if given (as go builds `-o bin/ ./...`).
 
     Only packages in module mode: there go names each binary as gostatic.packages.exe_name
     does (outside it, example.com/cmd/v2 becomes "v2"), so each finds its own file.

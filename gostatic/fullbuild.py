@@ -16,7 +16,6 @@ from pathlib import Path
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.climb import Climb, ClimbSetting
 from gostatic.climbs import climb_all
-from gostatic.coldstart import drop_wrong_guess
 from gostatic.errors import GostaticError, UsageError
 from gostatic.gocmd import GoSession
 from gostatic.goenv import GoEnv, go_env
@@ -311,9 +310,7 @@ class Builder:
         """Import what a new binary needs once go has built it, while go builds it: the
         re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does
         not clear the binary) and the strategy cache's writer (tomli-w). On 2 cores that
-        time overlaps go's instead of following it. A first build started on a guess
-        (gostatic.coldstart) that no climb asked for is stopped first."""
-        drop_wrong_guess(self.session)
+        time overlaps go's instead of following it."""
         if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
             return
         import gostatic.incremental.recheck  # noqa: F401

@@ -402,7 +402,6 @@ class GoSession:
 
     def __init__(self) -> None:
         self._started: dict[_Key, _Running] = {}
-        self._guesses: set[_Key] = set()  # started on a guess, not yet asked for
         self.opened_ns = time.time_ns()  # before any go command of the session started
 
     @staticmethod
@@ -416,21 +415,16 @@ class GoSession:
         env: Mapping[str, str],
         cwd: Directory | None,
         background: bool = True,
-        guess: bool = False,
     ) -> None:
         """Start ``go ARGS`` ahead of need, its output read on a thread; without
-        ``background`` (its result is asked for next) it waits in the pipe, with no thread.
-        A ``guess`` is stopped by :meth:`drop_guesses` unless started or run again first."""
+        ``background`` (its result is asked for next) it waits in the pipe, with no thread."""
         key = self._key(args, env, cwd)
         if key in self._started:
-            self._guesses.discard(key)  # asked for after all
             return
         # Kept before anything else can be interrupted, so that close() stops it.
         running = self._started[key] = _spawn(args, env, cwd)
         if background:
             running.in_background()
-        if guess:
-            self._guesses.add(key)
 
     def run(
         self,
@@ -441,18 +435,10 @@ class GoSession:
         check: bool = True,
     ) -> GoResult:
         key = self._key(args, env, cwd)
-        self._guesses.discard(key)
         running = self._started.get(key)
         if running is None:
             running = self._started[key] = _spawn(args, env, cwd)
         return _checked(running.result(), check)
-
-    def drop_guesses(self) -> list[tuple[str, ...]]:
-        """Stop what was started on a guess and not asked for since; its arguments."""
-        dropped, self._guesses = sorted(self._guesses), set()
-        for key in dropped:
-            self._started.pop(key).cancel()
-        return [key[0] for key in dropped]
 
     def close(self) -> None:
         """Stop what was started ahead of need and never asked for."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from gostatic.gocmd import GoSession
 from gostatic.gooutput import with_goflags_output
-from gostatic.incremental.fast import fast_build
+from gostatic.incremental.fast import fast_build, start_full_path_queries
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.results import BuildOutcome, no_progress
 
@@ -51,9 +51,7 @@ def run_build(request: BuildRequest, observer: BuildObserver | None = None) -> B
     try:
         report = fast_build(request, session)
         if report is None:
-            from gostatic.coldstart import start_cold_build
-
-            start_cold_build(request, session)  # go's first commands, before the imports
+            start_full_path_queries(request, session)  # go env and go list, before the imports
             from gostatic.fullbuild import full_build  # go env, go list -deps, the climbs
 
             report = full_build(request, observer.progress, session)

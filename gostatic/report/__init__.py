@@ -37,7 +37,7 @@ _EMPTY: dict[str, dict[str, object]] = {
         "predicted_needs": [],
     },
     "matrix": {"modes": [], "cells": []},
-    "cache show": {"path": None, "entries": []},
+    "cache show": {"path": None, "entries": [], "size": None},
     "image": {"output": None, "digest": None, "platforms": []},
 }
 JSON_COMMANDS = tuple(_EMPTY)
