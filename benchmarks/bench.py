@@ -298,11 +298,11 @@ def count_first_builds(mod: Path, name: str, work: Path) -> int:
 # -I: the installed gostatic, never a source tree in the current directory.
 IMPORTS = {
     "an up-to-date build's modules": (
-        "gostatic.options, gostatic.buildentry, gostatic.pipeline, "
+        "gostatic.builder.options, gostatic.builder.entry, gostatic.builder.pipeline, "
         "gostatic.incremental.fast, gostatic.report.build"
     ),
     "a rebuild's re-check and install": "gostatic.incremental.recheck, gostatic.atomic",
-    "pyelftools (full path, verify)": "gostatic.elf",
+    "pyelftools (full path, verify)": "gostatic.elf.facts",
     "re": "re",
     "typing": "typing",
     "pathlib": "pathlib",

@@ -16,20 +16,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     # `build` takes go's own flags and runs on every Makefile target: it skips typer.
     if args[:1] == ["build"]:
-        from gostatic.options import asks_for_help
+        from gostatic.builder.options import asks_for_help
 
         if not asks_for_help(args[1:]):
-            from gostatic.buildentry import run_build_cli
+            from gostatic.builder.entry import run_build_cli
 
             return run_build_cli(args[1:], os.environ, os.getcwd())
     # `image` takes go's flags too, and the program's arguments after `--` (with --smoke),
     # which click would not keep: typer only shows its help.
     if args[:1] == ["image"]:
-        from gostatic.imagerequest import IMAGE_OPTIONS
-        from gostatic.options import asks_for_help
+        from gostatic.builder.options import asks_for_help
+        from gostatic.image.request import IMAGE_OPTIONS
 
         if not asks_for_help(args[1:], IMAGE_OPTIONS):
-            from gostatic.imageentry import run_image_cli
+            from gostatic.image.entry import run_image_cli
 
             return run_image_cli(args[1:], os.environ, os.getcwd())
     from gostatic.cli import run_app

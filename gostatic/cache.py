@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gostatic.atomic import write_atomic
-from gostatic.goenv import GoEnv
-from gostatic.goflags import GoBuildArgs, user_ldflags, user_tags, user_value
+from gostatic.go.env import GoEnv
+from gostatic.go.flags import GoBuildArgs, user_ldflags, user_tags, user_value
+from gostatic.go.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.locks import holding
-from gostatic.packages import COMMAND_LINE_ARGUMENTS, ListedPackage
 from gostatic.paths import CACHE_FILE
 from gostatic.records import Record
 from gostatic.strategies import is_strategy_name

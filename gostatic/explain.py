@@ -1,9 +1,9 @@
 """Why a plain build is dynamic: which packages use cgo, how the main package reaches them,
 what makes each static, and so which strategy will work first.
 
-Everything here reads the graph of one `go list -deps` (see gostatic.packages); the build
+Everything here reads the graph of one `go list -deps` (see gostatic.go.packages); the build
 uses the same analysis to start at the predicted rung, to skip builds the graph says
-cannot win, and, with gostatic.cgooff's verdicts, to refuse a build with cgo off where it
+cannot win, and, with gostatic.cgo.cgooff's verdicts, to refuse a build with cgo off where it
 would compile a stub or fail.
 
 ``runtime/cgo`` is a consequence, not a cause: go links it into every program that has a
@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from gostatic import cgooff
-from gostatic.cgouse import (
+from gostatic.cgo import cgooff
+from gostatic.cgo.use import (
     CANNOT_BE_STATIC,
     EXTERNAL_LINK,
     NETGO_TAG,
@@ -29,15 +29,15 @@ from gostatic.cgouse import (
     remedy_for,
 )
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.goflags import GoBuildArgs
+from gostatic.go.flags import GoBuildArgs
+from gostatic.go.packages import ListedPackage, PackageGraph, load_packages
 from gostatic.needprediction import predict_needs
-from gostatic.packages import ListedPackage, PackageGraph, load_packages
 from gostatic.project import load_project
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import EXTERNAL_STATIC, LADDER, NETGO, PLAIN, Strategy
 
 if TYPE_CHECKING:
-    from gostatic.cgooff import CgoOffVerdict, SourceFacts
+    from gostatic.cgo.cgooff import CgoOffVerdict, SourceFacts
 
 __all__ = [
     "CANNOT_BE_STATIC",
@@ -73,7 +73,7 @@ class CgoAnalysis(Record):
     # Packages that load shared libraries at run time without cgo (purego), nearest first.
     loaders: tuple[str, ...] = ()
     # What each cgo package without a standard fallback becomes with cgo off
-    # (gostatic.cgooff); None until judged, which takes a go list, run only when a
+    # (gostatic.cgo.cgooff); None until judged, which takes a go list, run only when a
     # build with cgo off is at stake (see :meth:`judged`).
     verdicts: tuple[CgoOffVerdict, ...] | None = None
 
@@ -118,7 +118,7 @@ class CgoAnalysis(Record):
     @property
     def without_fallback(self) -> tuple[CgoUse, ...]:
         """cgo packages with no pure-Go replacement in the standard library: what a build
-        without cgo makes of them is for gostatic.cgooff to judge."""
+        without cgo makes of them is for gostatic.cgo.cgooff to judge."""
         return tuple(u for u in self.uses if u.package not in PURE_GO_FALLBACK)
 
     def judged(
@@ -186,8 +186,8 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     """Analyse the one package a command line names, as `go build` would build it, and
     predict with the ladder `gostatic build` would climb there; what a build without cgo
     makes of its cgo packages is judged when one of them has no standard fallback."""
-    from gostatic.gocmd import GoSession
-    from gostatic.goenv import ENV_ARGS, go_env
+    from gostatic.go.cmd import GoSession
+    from gostatic.go.env import ENV_ARGS, go_env
 
     project = load_project((request.cwd / (request.go_args.workdir or ".")).resolve())
     session = GoSession()

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.gocmd import run_go
-from gostatic.goenv import GoEnv, go_env
-from gostatic.goflags import GoBuildArgs, Overlay, apply_overlay, overlay_env
-from gostatic.packages import exe_name, load_packages
+from gostatic.go.cmd import run_go
+from gostatic.go.env import GoEnv, go_env
+from gostatic.go.flags import GoBuildArgs, Overlay, apply_overlay, overlay_env
+from gostatic.go.packages import exe_name, load_packages
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import LADDER, NAMES, Strategy, is_strategy_name, strategy_named
 from gostatic.targets import ELF_GOOS, non_elf_message
@@ -162,7 +162,7 @@ def _unique_shorts(programs: Iterable[Program]) -> list[Program]:
 def _build_cell(
     request: MatrixRequest, goenv: GoEnv, mode: Mode, program: Program, output: Path
 ) -> Cell:
-    from gostatic.elf import inspect_elf
+    from gostatic.elf.facts import inspect_elf
 
     output.parent.mkdir(parents=True, exist_ok=True)
     argv = apply_overlay(GoBuildArgs((), ()), goenv.goflags, mode.overlay, str(output))

@@ -1,4 +1,4 @@
-"""The run-time needs (gostatic.needs) a program's imports predict, before anything is built.
+"""The run-time needs (gostatic.elf.needs) a program's imports predict, before anything is built.
 
 `gostatic build` reads the needs from the functions linked into the binary; `gostatic
 explain` builds nothing, so it can only say what the import graph makes likely. An import
@@ -17,7 +17,7 @@ from collections import deque
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
-    from gostatic.packages import PackageGraph
+    from gostatic.go.packages import PackageGraph
 
 
 class _Prediction(Record):

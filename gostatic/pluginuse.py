@@ -8,7 +8,7 @@ passes, which is why gostatic refuses such a program unless a strategy is forced
 
 from __future__ import annotations
 
-from gostatic.packages import PackageGraph
+from gostatic.go.packages import PackageGraph
 
 WHY = (
     'imports "plugin": a static binary has no dynamic loader and exports no symbols for a '

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60.0
 _KEEP = 64 * 1024  # characters of each stream kept for the report
 
-# ELF machine names (gostatic.elf's spelling) -> qemu-user's.
+# ELF machine names (gostatic.elf.facts's spelling) -> qemu-user's.
 _QEMU_ARCH = {
     "x86-64": "x86_64",
     "i386": "i386",
@@ -109,7 +109,7 @@ def _emulator(machine: str, env: Mapping[str, str]) -> Path | str | None:
 
 
 def _machine_of(binary: Path) -> str:
-    from gostatic.elf import inspect_elf
+    from gostatic.elf.facts import inspect_elf
 
     return inspect_elf(binary).machine
 

@@ -7,7 +7,7 @@ project file); names never turn into raw flags, so a tampered cache cannot injec
 from __future__ import annotations
 
 from gostatic.errors import UsageError
-from gostatic.goflags import Overlay
+from gostatic.go.flags import Overlay
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Strategy(Record):
     @property
     def links_statically(self) -> bool:
         """Whether the C linker makes the binary static (so pkg-config must name the
-        libraries' private dependencies too: gostatic.pkgconfig)."""
+        libraries' private dependencies too: gostatic.cgo.pkgconfig)."""
         return self.overlay.linkmode == "external" and bool(
             {"-static", "-static-pie"} & set(self.overlay.extldflags)
         )
@@ -84,7 +84,7 @@ ZIG_STATIC = Strategy(
     toolchain="zig",
 )
 
-# The rungs after external-static are tried only where they apply (gostatic.rungchoice):
+# The rungs after external-static are tried only where they apply (gostatic.builder.rungchoice):
 # static-pie only for -buildmode=pie, the musl toolchains only when installed and not for a
 # PIE. musl-gcc comes before zig as the quicker one: zig builds musl itself on first use.
 LADDER: tuple[Strategy, ...] = (

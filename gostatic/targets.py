@@ -3,8 +3,8 @@ build, and whether gostatic can prove its binaries static at all (ELF targets on
 
 from __future__ import annotations
 
-from gostatic.goenv import GoEnv
-from gostatic.goflags import GoBuildArgs, user_value
+from gostatic.go.env import GoEnv
+from gostatic.go.flags import GoBuildArgs, user_value
 from gostatic.records import Record
 from gostatic.toolchains import host_goarch, host_goos
 

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 
 from gostatic.errors import UsageError
-from gostatic.goflags import join_quoted, split_quoted
+from gostatic.go.flags import join_quoted, split_quoted
 
 INSTALL_MUSL = "apt-get install musl-tools"
 INSTALL_ZIG = "pip install ziglang"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gostatic.elf import ElfFacts, inspect_elf
+from gostatic.elf.facts import ElfFacts, inspect_elf
 from gostatic.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, ElfError
 from gostatic.records import TYPE_CHECKING, Record
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.goflagset import BOOL_FLAGS, VALUE_FLAGS
+from gostatic.go.flagset import BOOL_FLAGS, VALUE_FLAGS
 from gostatic.incremental import codec
 from gostatic.incremental.plan import PLAN_KIND
 from tests.support import (

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from gostatic.elf.needs import remedy
+from gostatic.go.packages import ListedPackage, PackageGraph
 from gostatic.needprediction import predict_needs
-from gostatic.needs import remedy
-from gostatic.packages import ListedPackage, PackageGraph
 from tests.support import (
     go_subcommands,
     imports_of,
@@ -148,7 +148,7 @@ def test_an_up_to_date_build_with_needs_imports_only_what_the_interpreter_has(
     assert said == ["0"]
     unexpected = {m for m in imported if m != "gostatic" and not m.startswith("gostatic.")}
     assert unexpected <= HOT_PATH_IMPORTS, sorted(unexpected - HOT_PATH_IMPORTS)
-    assert "gostatic.elf" not in imported and "gostatic.gofuncs" not in imported
+    assert "gostatic.elf.facts" not in imported and "gostatic.elf.gofuncs" not in imported
 
 
 # --- gostatic explain: predicted ---------------------------------------------------------

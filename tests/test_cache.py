@@ -32,9 +32,9 @@ from gostatic.cache import (
     render_cache,
 )
 from gostatic.errors import UsageError
-from gostatic.goenv import GoEnv
-from gostatic.goflags import parse_build_args
-from gostatic.packages import ListedPackage
+from gostatic.go.env import GoEnv
+from gostatic.go.flags import parse_build_args
+from gostatic.go.packages import ListedPackage
 from gostatic.project import (
     PROJECT_FILE,
     Project,

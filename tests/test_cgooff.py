@@ -1,4 +1,4 @@
-"""gostatic.cgooff: what a cgo package becomes with CGO_ENABLED=0, said only as far as known.
+"""gostatic.cgo.cgooff: what a cgo package becomes with CGO_ENABLED=0, said only as far as known.
 
 Real tiny modules, listed by go with cgo on and off; each verdict is checked against what
 the program built with CGO_ENABLED=0 really does (the oracle: it runs and answers, panics,
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.cgooff import (
+from gostatic.cgo.cgooff import (
     FIELDS,
     CgoOffVerdict,
     SourceFacts,
@@ -25,7 +25,7 @@ from gostatic.cgooff import (
     string_literals,
 )
 from gostatic.explain import CgoUse, analyse
-from gostatic.packages import ListedPackage, PackageGraph
+from gostatic.go.packages import ListedPackage, PackageGraph
 from tests.support import requires_go, run_gostatic, write_module
 
 CGO_ADD = """package {pkg}

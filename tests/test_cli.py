@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gostatic import __version__
-from gostatic.options import asks_for_help, split_own_options
+from gostatic.builder.options import asks_for_help, split_own_options
 from tests.support import (
     REPO_ROOT,
     SEED_SYSLOG,

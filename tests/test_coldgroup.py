@@ -1,4 +1,4 @@
-"""A cold build of a command line that names several main packages (gostatic.climbs): one
+"""A cold build of a command line that names several main packages (gostatic.builder.climbs): one
 go build per strategy the import graph predicts, not one per package; a package whose
 prediction fails climbs on alone.
 

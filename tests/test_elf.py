@@ -1,4 +1,4 @@
-"""gostatic.elf on real binaries built here by go and gcc, with readelf and `go version -m`
+"""gostatic.elf.facts on real binaries built here by go and gcc, with readelf and `go version -m`
 as oracles that owe nothing to gostatic."""
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.elf import ElfFacts, inspect_elf
+from gostatic.elf.buildinfo import GoBuildInfo, parse_build_line
+from gostatic.elf.facts import ElfFacts, inspect_elf
+from gostatic.elf.hazard import Hazard
 from gostatic.errors import ElfError
-from gostatic.gobuildinfo import GoBuildInfo, parse_build_line
-from gostatic.hazard import Hazard
 from gostatic.incremental.recheck import still_static
 from gostatic.report.verify import error_to_json, facts_to_json
 from tests.support import GO, SEED_CGO, readelf_facts, requires_go, write_module

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.elf import inspect_elf
+from gostatic.elf.facts import inspect_elf
 from gostatic.incremental.recheck import still_static
 from tests.support import (
     GO,
@@ -171,7 +171,7 @@ def test_purego_is_a_dlopen_hazard(purego_src: Path, tmp_path: Path, strip: bool
 def test_the_recheck_entry_point_sees_c_callers(tmp_path: Path) -> None:
     import mmap
 
-    from gostatic.elfscan import calls_dlopen_from_c
+    from gostatic.elf.scan import calls_dlopen_from_c
 
     with_call = write_module(tmp_path / "a", {"main.go": C_DLOPEN})
     without = write_module(tmp_path / "b", {"main.go": C_NO_DLOPEN})

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gostatic.elf import ElfFacts, inspect_elf
+from gostatic.elf.facts import ElfFacts, inspect_elf
+from gostatic.elf.needs import NEEDS
 from gostatic.errors import ElfError
 from gostatic.incremental.recheck import still_static
-from gostatic.needs import NEEDS
 from tests.support import GO, requires_go, write_module
 
 requires_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not on PATH")

@@ -1,4 +1,4 @@
-"""Run-time needs read from real Go binaries (gostatic.needs), held to an oracle that owes
+"""Run-time needs read from real Go binaries (gostatic.elf.needs), held to an oracle that owes
 nothing to gostatic: each probe program runs in an empty root, where it fails, and again
 with the one file or directory its need names, where it succeeds. An embedded variant
 (time/tzdata, -tags timetzdata, x509roots/fallback) succeeds without the file and has no
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.elf import inspect_elf
-from gostatic.needs import NEEDS, binary_needs, remedy
+from gostatic.elf.facts import inspect_elf
+from gostatic.elf.needs import NEEDS, binary_needs, remedy
 from tests.support import GO, requires_go, run_gostatic, run_in_empty_root, write_module
 
 pytestmark = [pytest.mark.slow, requires_go]

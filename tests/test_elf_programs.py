@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.elf import inspect_elf
+from gostatic.elf.facts import inspect_elf
 from gostatic.errors import ElfError
 from gostatic.incremental.recheck import still_static
 from tests.support import (

@@ -1,4 +1,4 @@
-"""gostatic.elfscan's signature search on crafted bytes, against `needle in data[start:end]`.
+"""gostatic.elf.scan's signature search on crafted bytes, against `needle in data[start:end]`.
 
 The search is keyed on each needle without its trailing NUL and checks the NUL at each hit,
 so these place needles, and the keys alone, where that can go wrong: at a range's very end,
@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gostatic.elfscan import (
+from gostatic.elf.scan import (
     ALL_CARRIERS,
     SIGNATURES,
     Signature,

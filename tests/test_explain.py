@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gostatic.explain import CgoAnalysis, CgoUse, analyse
-from gostatic.packages import ListedPackage, PackageGraph
+from gostatic.go.packages import ListedPackage, PackageGraph
 from tests.support import (
     OS_USER,
     SEED_CGO,

@@ -279,4 +279,4 @@ def test_an_up_to_date_build_imports_only_what_the_interpreter_has(
     unexpected = {m for m in imported if m != "gostatic" and not m.startswith("gostatic.")}
     assert unexpected <= HOT_PATH_IMPORTS, sorted(unexpected - HOT_PATH_IMPORTS)
     assert fast_module in imported
-    assert "gostatic.elf" not in imported and "gostatic.fullbuild" not in imported
+    assert "gostatic.elf.facts" not in imported and "gostatic.builder.full" not in imported

@@ -11,7 +11,7 @@ from types import FrameType
 import pytest
 
 from gostatic.errors import GoCommandError, GoNotFoundError
-from gostatic.gocmd import GoSession, find_go, run_go, workdir_args
+from gostatic.go.cmd import GoSession, find_go, run_go, workdir_args
 from tests.support import imports_of, requires_go, write_module
 
 
@@ -72,11 +72,11 @@ _SLOW_IMPORTS = {
 @requires_go
 def test_running_a_go_command_imports_nothing_slow() -> None:
     said, added = imports_of(
-        "import os, gostatic.gocmd\n"
-        "print(gostatic.gocmd.run_go(['version'], env=os.environ).stdout.split()[0])"
+        "import os, gostatic.go.cmd\n"
+        "print(gostatic.go.cmd.run_go(['version'], env=os.environ).stdout.split()[0])"
     )
     assert said == ["go"]
-    assert "gostatic.gocmd" in added
+    assert "gostatic.go.cmd" in added
     assert not added & _SLOW_IMPORTS
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gostatic.errors import UsageError
-from gostatic.goflags import (
+from gostatic.go.flags import (
     Overlay,
     apply_overlay,
     check_buildmode,
@@ -192,7 +192,7 @@ def test_apply_keeps_C_first() -> None:
 
 
 def test_overlay_env_only_sets_what_the_strategy_needs() -> None:
-    from gostatic.goflags import overlay_env
+    from gostatic.go.flags import overlay_env
 
     env = overlay_env({"PATH": "/bin", "CGO_ENABLED": "1"}, Overlay(env=(("CGO_ENABLED", "0"),)))
     assert env == {"PATH": "/bin", "CGO_ENABLED": "0"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gostatic.errors import UsageError
-from gostatic.imagerequest import IMAGE_OPTIONS, parse_image_command
+from gostatic.image.request import IMAGE_OPTIONS, parse_image_command
 from tests.image_support import (
     ALL_NEEDS,
     NONROOT,

@@ -1,5 +1,5 @@
-"""gostatic.linkerlog, gostatic.linkreason and gostatic.linkhazards: what the C compiler and
-linker said, read from go build's stderr.
+"""gostatic.cgo.linkerlog, gostatic.cgo.linkreason and gostatic.cgo.linkhazards: what the C
+compiler and linker said, read from go build's stderr.
 
 The captured strings are real output of go 1.26 with Debian 12's gcc 12, binutils 2.40
 and lld 14 (trimmed of go's long gcc command line where it does not matter); the slow
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.linkerlog import MAX_LINES, StaticWarning, Undefined, object_name, read_linker_log
-from gostatic.linkhazards import kind_of, linker_hazards, package_of
-from gostatic.linkreason import (
+from gostatic.cgo.linkerlog import MAX_LINES, StaticWarning, Undefined, object_name, read_linker_log
+from gostatic.cgo.linkhazards import kind_of, linker_hazards, package_of
+from gostatic.cgo.linkreason import (
     Owner,
     OwnerLookup,
     dpkg_owners,

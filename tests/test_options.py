@@ -1,4 +1,4 @@
-"""gostatic's own build options, declared once (gostatic.options): every option of the table
+"""gostatic's own build options, declared once (gostatic.builder.options): every option of the table
 is taken by the typer-free parser, sets its field of the request, and shows in typer's help
 with its own text; both ways in resolve the same request."""
 
@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.errors import UsageError
-from gostatic.options import (
+from gostatic.builder.options import (
     BUILD_OPTIONS,
     OwnOption,
     asks_for_help,
@@ -18,7 +17,8 @@ from gostatic.options import (
     parse_command,
     split_own_options,
 )
-from gostatic.results import BuildOptions
+from gostatic.builder.results import BuildOptions
+from gostatic.errors import UsageError
 from tests.support import run_gostatic
 
 VALUE_OPTIONS = [o for o in BUILD_OPTIONS if o.takes_value]

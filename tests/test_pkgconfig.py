@@ -1,4 +1,4 @@
-"""gostatic.pkgconfig: a static rung's pkg-config, right even after a plain build.
+"""gostatic.cgo.pkgconfig: a static rung's pkg-config, right even after a plain build.
 
 The real test builds a cgo program that finds libpng with `#cgo pkg-config: libpng`
 (libpng's Libs.private names zlib): a plain build first, then static external links in
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.linkerlog import read_linker_log
-from gostatic.pkgconfig import (
+from gostatic.cgo.linkerlog import read_linker_log
+from gostatic.cgo.pkgconfig import (
     MACRO,
     go_quote,
     go_split,

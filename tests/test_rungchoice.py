@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
+from gostatic.builder.rungchoice import choose_rungs, musl_alternatives, skip_reason, toolchain_env
 from gostatic.errors import UsageError
-from gostatic.goenv import GoEnv
-from gostatic.goflags import apply_overlay, parse_build_args
-from gostatic.rungchoice import choose_rungs, musl_alternatives, skip_reason, toolchain_env
+from gostatic.go.env import GoEnv
+from gostatic.go.flags import apply_overlay, parse_build_args
 from gostatic.strategies import (
     CGO_OFF,
     EXTERNAL_STATIC,

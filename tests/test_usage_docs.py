@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gostatic import errors
-from gostatic.options import BUILD_OPTIONS, OwnOption
+from gostatic.builder.options import BUILD_OPTIONS, OwnOption
 from tests.support import REPO_ROOT, requires_go, run_gostatic
 
 GETTING_STARTED = (REPO_ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """`gostatic build` in typer, for help and completion; a build runs without typer
-(gostatic.buildentry), and both take the options of one table (gostatic.options)."""
+(gostatic.builder.entry), and both take the options of one table (gostatic.builder.options)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import os
 
 import typer
 
+from gostatic.builder.options import BUILD_OPTIONS
 from gostatic.cli.optiontable import given_values, with_own_options
 from gostatic.cli.root import app, examples
-from gostatic.options import BUILD_OPTIONS
 from gostatic.strategies import NAMES
 
 # Built from the strategy names so that a new rung cannot be left out of the help.
@@ -42,8 +42,8 @@ def build(ctx: typer.Context, **own: object) -> None:
     # The help is _HELP, above. typer comes here when a help flag it does not know (-h,
     # -help, go's) stands among go's flags: gostatic's help answers it too. (Declared as
     # help options, -h would also match inside -trimpath: click groups short options.)
-    from gostatic.buildentry import run_build_cli
-    from gostatic.options import asks_for_help
+    from gostatic.builder.entry import run_build_cli
+    from gostatic.builder.options import asks_for_help
 
     if asks_for_help(ctx.args):
         typer.echo(ctx.get_help())

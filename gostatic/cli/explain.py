@@ -41,7 +41,7 @@ def explain(ctx: typer.Context, json_out: JsonOption = False) -> None:
 def _explain(argv: Sequence[str], json: JsonDocument | None) -> int:
     from gostatic.explain import ExplainRequest
     from gostatic.explain import explain as run_explain
-    from gostatic.goflags import parse_build_args
+    from gostatic.go.flags import parse_build_args
     from gostatic.report.explain import explain_to_json, write_explain_text
 
     analysis = run_explain(ExplainRequest(parse_build_args(argv), os.environ, Path.cwd()))

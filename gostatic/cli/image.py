@@ -1,5 +1,5 @@
 """`gostatic image` in typer, for help and completion; the command runs without typer
-(gostatic.imageentry), and both take the options of one table (gostatic.imagerequest)."""
+(gostatic.image.entry), and both take the options of one table (gostatic.image.request)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from gostatic.cli.optiontable import given_values, with_own_options
 from gostatic.cli.root import app, examples
-from gostatic.imagerequest import IMAGE_OPTIONS
+from gostatic.image.request import IMAGE_OPTIONS
 
 _HELP = """Build one main package as `gostatic build` does; write it as an image FROM scratch.
 
@@ -46,7 +46,7 @@ exit 0.
 def image(ctx: typer.Context, **own: object) -> None:
     # The help is _HELP, above. typer comes here when a help flag it does not know (-h,
     # -help) stands among go's flags, or from a test's CliRunner.
-    from gostatic.imageentry import run_image_cli
+    from gostatic.image.entry import run_image_cli
 
     status = run_image_cli(ctx.args, os.environ, os.getcwd(), given_values(own))
     raise typer.Exit(status)

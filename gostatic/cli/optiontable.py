@@ -1,4 +1,4 @@
-"""typer parameters from an option table (gostatic.options), so that a command's help and
+"""typer parameters from an option table (gostatic.builder.options), so that a command's help and
 completion show the options its typer-free parser takes, declared once."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from gostatic.options import OwnOption
+from gostatic.builder.options import OwnOption
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -34,7 +34,7 @@ def with_own_options(table: Sequence[OwnOption]) -> Callable[[Command], Command]
 
 
 def given_values(values: dict[str, object]) -> dict[str, object]:
-    """The options typer saw given, as gostatic.options' parser gives them: switches that
+    """The options typer saw given, as gostatic.builder.options' parser gives them: switches that
     are on, values that were passed, a repeated option's values as a tuple."""
     parsed = {f: tuple(v) if isinstance(v, list) else v for f, v in values.items()}
     return {field: value for field, value in parsed.items() if value not in (None, False, ())}

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from gostatic import __version__
-from gostatic.options import CACHE_DIR, JSON
+from gostatic.builder.options import CACHE_DIR, JSON
 
 
 def examples(*commands: str) -> str:
@@ -17,7 +17,7 @@ def examples(*commands: str) -> str:
     return "Examples:\n\n```\n" + "\n".join(commands) + "\n```"
 
 
-# Options other commands share with build's (declared in gostatic.options).
+# Options other commands share with build's (declared in gostatic.builder.options).
 CacheDirOption = Annotated[
     Path | None, typer.Option(CACHE_DIR.flag, metavar=CACHE_DIR.metavar, help=CACHE_DIR.help)
 ]

@@ -1,7 +1,7 @@
 """`org.opencontainers.image.*` labels from the Go build info stamped in a binary.
 
 Read with `go version -m`, whose text format has held since Go 1.18 and which names the
-main module's version (gostatic.elf reads the build settings but not the module lines).
+main module's version (gostatic.elf.facts reads the build settings but not the module lines).
 A label is set only where the build info holds its value: a build outside version
 control has no revision, and a module built in place reports its version as "(devel)"
 unless go found a version control tag for it.
@@ -9,7 +9,7 @@ unless go found a version control tag for it.
 
 from __future__ import annotations
 
-from gostatic.gocmd import run_go
+from gostatic.go.cmd import run_go
 from gostatic.records import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -5,11 +5,11 @@ The ELF header says the machine; Go's build info says GOOS and, for 32-bit ARM, 
 
 from __future__ import annotations
 
-from gostatic.elf import inspect_elf
+from gostatic.elf.facts import inspect_elf
 from gostatic.errors import UsageError
 from gostatic.records import Record
 
-# gostatic.elf's machine names -> OCI's (which are GOARCH's).
+# gostatic.elf.facts's machine names -> OCI's (which are GOARCH's).
 _ARCHITECTURES = {
     "x86-64": "amd64",
     "aarch64": "arm64",

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import os
 
-from gostatic.goflags import (
+from gostatic.builder.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
+from gostatic.go.flags import (
     apply_overlay,
     check_buildmode,
     checks_non_main,
@@ -46,15 +47,14 @@ from gostatic.incremental.plan import (
 from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.records import TYPE_CHECKING, Record
-from gostatic.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from gostatic.gocmd import GoSession
+    from gostatic.builder.results import BuildRequest
+    from gostatic.go.cmd import GoSession
     from gostatic.incremental.plan import Listed, Member, Plan
-    from gostatic.results import BuildRequest
     from gostatic.strategies import Strategy
 
     _GoBuild = tuple[list[str], dict[str, str]]  # a go build's arguments and environment
@@ -159,12 +159,12 @@ def _proved_strategy(stamp: Stamp | None, request: BuildRequest) -> tuple[Stamp,
 def _rung_env(
     request: BuildRequest, plan: Plan, strategy: Strategy, cache_root: str
 ) -> dict[str, str]:
-    """A rung's environment as the full path gives it (gostatic.climb), so that go finds
+    """A rung's environment as the full path gives it (gostatic.builder.climb), so that go finds
     the build IDs it proved: the strategy's settings and, for a static link of a build
     with `#cgo pkg-config` packages, pkg-config --static and its cache-key macro."""
     env = overlay_env(request.env, strategy.overlay)
     if strategy.links_statically and plan.pkg_config_directives:
-        from gostatic.pkgconfig import static_pkg_config_env  # a pkg-config build only
+        from gostatic.cgo.pkgconfig import static_pkg_config_env  # a pkg-config build only
 
         env.update(
             static_pkg_config_env(
@@ -241,7 +241,7 @@ def _prepare_for_relinked(
 
 def _names_the_planned_packages(request: BuildRequest, session: GoSession, plan: Plan) -> bool:
     """Whether go list names exactly the packages the plan lists, now."""
-    from gostatic.golist import listing_args, listing_env  # a single package never lists
+    from gostatic.go.listing import listing_args, listing_env  # a single package never lists
 
     listing = listing_args(request.go_args)
     env = listing_env(request.env, plan.list_with_cgo)
@@ -251,7 +251,7 @@ def _names_the_planned_packages(request: BuildRequest, session: GoSession, plan:
 
 def _listing_records(listed: tuple[Listed, ...]) -> list[str]:
     """go list's records for ``listed``, none with an error (its field is empty), in a
-    stable order (gostatic.golist.LISTING_FORMAT)."""
+    stable order (gostatic.go.listing.LISTING_FORMAT)."""
     return sorted(f"{p.import_path}\0{p.name}\0{p.dir}\0" for p in listed)
 
 
@@ -276,7 +276,7 @@ def _settle_all(request: BuildRequest, proved: list[_Proved], said: str) -> Buil
 def _needs_graph(strategy: Strategy, env: Mapping[str, str]) -> bool:
     """Whether only the import graph can tell that a relinked binary of ``strategy`` works:
     with cgo off (the strategy's setting, else the user's CGO_ENABLED=0), a package may have
-    compiled a stub (gostatic.cgooff judges)."""
+    compiled a stub (gostatic.cgo.cgooff judges)."""
     return dict(strategy.overlay.env).get("CGO_ENABLED", env.get("CGO_ENABLED")) == "0"
 
 
@@ -297,8 +297,8 @@ def _settle(
             stage.touch(stamp, output)
         return _result(proved, stamp, up_to_date=True, go_said=go_said)
     if build_id != stamp.build_id and (needs_graph or _LINKER_WARNING in go_said):
-        # With cgo off only the import graph tells a stub (gostatic.cgooff); the linker's
-        # warnings are hazards (gostatic.linkhazards) the full path reads: it runs this
+        # With cgo off only the import graph tells a stub (gostatic.cgo.cgooff); the linker's
+        # warnings are hazards (gostatic.cgo.linkhazards) the full path reads: it runs this
         # very go build again and gets its output from the session.
         return None
     if stamp.hazards and build_id == stamp.build_id:
@@ -316,8 +316,8 @@ def _relinked_proof(stage_bin: str, strategy: str, build_id: str) -> Stamp | Non
     """What the install is to find in a binary go linked anew: static with no hazard, and
     the needs read from it; None when they cannot be read (the full path reads it with
     pyelftools and says what went wrong)."""
+    from gostatic.elf.needs import binary_needs
     from gostatic.errors import ElfError
-    from gostatic.needs import binary_needs
 
     try:
         needs = binary_needs(stage_bin)
@@ -363,8 +363,8 @@ def _result(proved: _Proved, proof: Stamp, *, up_to_date: bool, go_said: str) ->
 def _load_for_relinked() -> None:
     """Import what a relinked binary needs next (the re-check, the needs reader and the
     install), while go links it."""
-    import gostatic.elflayout
-    import gostatic.gofuncs
+    import gostatic.elf.gofuncs
+    import gostatic.elf.layout
     import gostatic.incremental.install
     import gostatic.incremental.recheck  # noqa: F401
 
@@ -384,13 +384,13 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
 
 
 def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
-    """Start go env and go list as gostatic.fullbuild will ask them, so that they run while
+    """Start go env and go list as gostatic.builder.full will ask them, so that they run while
     the full path's modules load or a build links; the session hands their results over
     (or stops them, if the full path never asks)."""
-    from gostatic.goenv import ENV_ARGS
-    from gostatic.golist import list_args, listing_env
+    from gostatic.go.env import ENV_ARGS
+    from gostatic.go.listing import list_args, listing_env
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
-    # With the user's CGO_ENABLED=0 the full path lists with cgo on (gostatic.fullbuild).
+    # With the user's CGO_ENABLED=0 the full path lists with cgo on (gostatic.builder.full).
     env = listing_env(request.env, request.env.get("CGO_ENABLED") == "0")
     session.start(list_args(request.go_args), env=env, cwd=request.cwd)

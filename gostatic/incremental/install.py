@@ -8,7 +8,7 @@ static (by this run's reading, or by the stage's stamp, see gostatic.incremental
 so it is that binary and not one another build wrote since. And it is static:
 gostatic.incremental.recheck, the fast path's cheap reading, which is stricter than the
 full one; where it says no (a binary with hazards, an unusual layout) the full path reads
-the copy with gostatic.elf and must find what was proved. A copy that fails is removed and
+the copy with gostatic.elf.facts and must find what was proved. A copy that fails is removed and
 never installed: the fast path then leaves the binary to the full path, which reads it;
 the full path removes the stage binary too, so that the next build links it again.
 """
@@ -85,12 +85,12 @@ def _is_proved(copy: str, proof: Stamp, read_fully: bool) -> bool:
         return True
     if not read_fully:
         return False
-    from gostatic.elf import inspect_elf  # the full path has it loaded already
+    from gostatic.elf.facts import inspect_elf  # the full path has it loaded already
 
     try:
         facts = inspect_elf(copy)
     except GostaticError:
         return False  # not an ELF file gostatic can read
     # The proof may hold more than the binary shows: the linker's warnings
-    # (gostatic.linkhazards) are hazards too. The copy must show nothing beyond it.
+    # (gostatic.cgo.linkhazards) are hazards too. The copy must show nothing beyond it.
     return facts.is_static and set(facts.hazards) <= set(proof.hazards)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import os
 
-from gostatic.goflags import output_for
-from gostatic.gooutput import go_env_file, go_setting_in_effect, goflags_in_effect
+from gostatic.go.flags import output_for
+from gostatic.go.output import go_env_file, go_setting_in_effect, goflags_in_effect
 from gostatic.incremental import codec
 from gostatic.incremental.stage import file_id
 from gostatic.paths import PLANS_DIR
@@ -29,9 +29,9 @@ from gostatic.records import TYPE_CHECKING, Record
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from gostatic.goflags import GoBuildArgs
+    from gostatic.builder.results import BuildRequest
+    from gostatic.go.flags import GoBuildArgs
     from gostatic.incremental.stage import FileId
-    from gostatic.results import BuildRequest
 
 # Single arguments that name many packages.
 _META_PATTERNS = frozenset({"all", "std", "cmd", "tool", "work"})
@@ -126,13 +126,13 @@ class Plan(Record):
 
     goflags: str
     project: tuple[str, FileId | None]  # gostatic.toml and its identity: a new pin voids the plan
-    # Listed with CGO_ENABLED=1, as gostatic.fullbuild lists when go turns cgo off.
+    # Listed with CGO_ENABLED=1, as gostatic.builder.full lists when go turns cgo off.
     list_with_cgo: bool
     stage_key: str
     listed: tuple[Listed, ...]
     members: tuple[Member, ...]
     # For a build with `#cgo pkg-config` packages, what its static rungs' environment is
-    # made from (gostatic.pkgconfig): each package's arguments, and go env's PKG_CONFIG
+    # made from (gostatic.cgo.pkgconfig): each package's arguments, and go env's PKG_CONFIG
     # and CGO_CPPFLAGS, which :func:`trustworthy` holds to the environment.
     pkg_config_directives: tuple[tuple[str, ...], ...] = ()
     pkg_config: str = ""

@@ -1,17 +1,17 @@
 """Re-checking a relinked binary on the fast path, without pyelftools.
 
-When an earlier run proved a command's binary static (gostatic.elf, with pyelftools) and go
+When an earlier run proved a command's binary static (gostatic.elf.facts, with pyelftools) and go
 relinks it after a source change, the fast path asks one question of the new binary: is it
 still static, with no hazard signature? Importing pyelftools would take the CPU of the go
 link it overlaps on a small machine (docs/performance.md gives the figures).
 
 So this module reads only what decides the answer, with struct: the ELF header, the program
 headers, the tags of the dynamic segment and the bounds of the section headers; and it
-searches the read-only segments for every hazard signature (gostatic.elfscan), whatever
+searches the read-only segments for every hazard signature (gostatic.elf.scan), whatever
 cgo setting the binary was built with.
 
-It can only be stricter than gostatic.elf: it says yes only for a well-formed ELF program
-that gostatic.elf reads as static with no hazard (tests/test_elf.py holds it to that on the
+It can only be stricter than gostatic.elf.facts: it says yes only for a well-formed ELF program
+that gostatic.elf.facts reads as static with no hazard (tests/test_elf.py holds it to that on the
 binaries the tests build, tests/test_elf_fuzz.py on fuzzed files). Anything else, unusual
 but valid included, is a no, and the full path reads the binary with pyelftools.
 """
@@ -22,8 +22,8 @@ import mmap
 import os
 import struct
 
-from gostatic.elfkind import DF_1_PIE, DT_FLAGS_1, DT_NEEDED, DT_NULL, ET_DYN, not_loadable
-from gostatic.elfscan import (
+from gostatic.elf.kind import DF_1_PIE, DT_FLAGS_1, DT_NEEDED, DT_NULL, ET_DYN, not_loadable
+from gostatic.elf.scan import (
     ALL_CARRIERS,
     PF_W,
     PT_LOAD,
@@ -66,7 +66,7 @@ def _static(mm: mmap.mmap, size: int) -> bool:
     fields = header.unpack_from(mm, 0)
     e_type, e_entry, e_phoff, e_shoff = fields[1], fields[4], fields[5], fields[6]
     phentsize, phnum, shentsize, shnum, shstrndx = fields[9:14]
-    # The program rule of gostatic.elfkind: loadable, with an entry point.
+    # The program rule of gostatic.elf.kind: loadable, with an entry point.
     if not_loadable(e_type, phnum, 64 if mm[4] == 2 else 32) is not None or e_entry == 0:
         return False
     if phentsize != phdr.size or e_phoff + phnum * phdr.size > size:
@@ -138,7 +138,7 @@ def _sections_in_bounds(
     shstrndx: int,
 ) -> bool:
     """The section header table and every section it describes lie within the file, as
-    gostatic.elf requires; extended section numbering is left to pyelftools."""
+    gostatic.elf.facts requires; extended section numbering is left to pyelftools."""
     if not shoff:
         return True
     if shentsize != shdr.size or shnum == 0 or shstrndx >= shnum:

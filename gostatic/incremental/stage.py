@@ -23,9 +23,9 @@ from __future__ import annotations
 import os
 import stat
 
-from gostatic.hazard import Hazard
+from gostatic.elf.hazard import Hazard
+from gostatic.elf.needs import NAMES
 from gostatic.incremental import codec
-from gostatic.needs import NAMES
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class Stamp(Record):
     build_id: str
     output: FileId | None
     hazards: tuple[Hazard, ...]
-    needs: tuple[str, ...] = ()  # what the binary looks for at run time (gostatic.needs)
+    needs: tuple[str, ...] = ()  # what the binary looks for at run time (gostatic.elf.needs)
 
 
 # The stamp file's kind and fields. The stage key is there because two keys may share a

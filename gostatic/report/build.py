@@ -6,15 +6,15 @@ commands people read interactively.
 
 from __future__ import annotations
 
+from gostatic.builder.results import STATIC_DETAIL
 from gostatic.records import TYPE_CHECKING
 from gostatic.report import JSON_VERSION
-from gostatic.results import STATIC_DETAIL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
 
-    from gostatic.results import Attempt, BuildReport, PackageResult
+    from gostatic.builder.results import Attempt, BuildReport, PackageResult
     from gostatic.smoke import SmokeResult
 
 
@@ -109,7 +109,7 @@ class BuildTextReporter:
         """Each file the binary will look for at run time, with what provides it."""
         if not result.needs:
             return
-        from gostatic.needs import remedy
+        from gostatic.elf.needs import remedy
 
         for need in result.needs:
             self._say(f"{result.package}: needs {need}: {remedy(need)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from gostatic.elf.needs import remedy
 from gostatic.explain import (
     CANNOT_BE_STATIC,
     EXTERNAL_LINK,
@@ -12,7 +13,6 @@ from gostatic.explain import (
     CgoAnalysis,
 )
 from gostatic.needprediction import NOT_PREDICTED, NOT_PREDICTED_WHY
-from gostatic.needs import remedy
 from gostatic.report import JSON_VERSION
 from gostatic.strategies import strategy_named
 

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from gostatic.imagebuild import ImageObserver, ImageOutcome
-from gostatic.imagerequest import TargetPlatform
-from gostatic.pipeline import BuildObserver
+from gostatic.builder.pipeline import BuildObserver
+from gostatic.builder.results import Attempt, BuildReport, PackageResult
+from gostatic.image.build import ImageObserver, ImageOutcome
+from gostatic.image.request import TargetPlatform
 from gostatic.report import JSON_VERSION
 from gostatic.report.build import BuildTextReporter
 from gostatic.report.smoke import smoke_to_json, write_smoke_text
-from gostatic.results import Attempt, BuildReport, PackageResult
 from gostatic.smoke import SmokeResult
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from gostatic.elf import ElfFacts
-from gostatic.needs import remedy
+from gostatic.elf.facts import ElfFacts
+from gostatic.elf.needs import remedy
 from gostatic.report import JSON_VERSION
 from gostatic.verify import VerifyReport
 
