@@ -24,7 +24,6 @@ from tests.support import (
     assert_static_by_readelf,
     go_subcommands,
     logged_go_calls,
-    logging_go,
     requires_go,
     run_gostatic,
     write_module,
@@ -38,12 +37,6 @@ LIB = "package lib\n\nfunc F() int { return 1 }\n"
 @pytest.fixture
 def module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "m", {"hello/main.go": SEED_FMT, "lib/lib.go": LIB})
-
-
-@pytest.fixture
-def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    wrapper, log = logging_go(tmp_path)
-    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 def _go_calls(log: Path) -> list[str]:

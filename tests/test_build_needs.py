@@ -20,7 +20,6 @@ from tests.support import (
     go_subcommands,
     imports_of,
     logged_go_calls,
-    logging_go,
     requires_go,
     run_gostatic,
     run_in_empty_root,
@@ -46,12 +45,6 @@ func main() { fmt.Println(http.Get("https://example.com/")) }
 @pytest.fixture
 def module(tmp_path: Path) -> Path:
     return write_module(tmp_path / "m", {f"{name}/main.go": PROBES[name] for name in PROGRAMS})
-
-
-@pytest.fixture
-def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    wrapper, log = logging_go(tmp_path)
-    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 def build(module: Path, env: dict[str, str], name: str, *extra: str) -> dict[str, object]:

@@ -34,7 +34,6 @@ from tests.support import (
     go_builds,
     go_subcommands,
     logged_go_calls,
-    logging_go,
     requires_go,
     run_gostatic,
     run_in_empty_root,
@@ -47,12 +46,6 @@ LIBRARY = "package lib\n\nfunc Answer() int { return 42 }\n"
 
 def greeting(word: str) -> str:
     return SEED_FMT.replace("Hello", word)
-
-
-@pytest.fixture
-def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    wrapper, log = logging_go(tmp_path)
-    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 @pytest.fixture

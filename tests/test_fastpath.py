@@ -22,7 +22,6 @@ from tests.support import (
     go_subcommands,
     imports_of,
     logged_go_calls,
-    logging_go,
     requires_go,
     run_gostatic,
     run_in_empty_root,
@@ -30,12 +29,6 @@ from tests.support import (
 )
 
 pytestmark = [pytest.mark.slow, requires_go]
-
-
-@pytest.fixture
-def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    wrapper, log = logging_go(tmp_path)
-    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 def go_calls(log: Path) -> list[str]:

@@ -20,7 +20,6 @@ from tests.support import (
     assert_static_by_readelf,
     go_subcommands,
     logged_go_calls,
-    logging_go,
     requires_go,
     run_gostatic,
     write_module,
@@ -28,12 +27,6 @@ from tests.support import (
 
 pytestmark = [pytest.mark.slow, requires_go]
 M = "example.com/m/cmd"
-
-
-@pytest.fixture
-def counted(tmp_path: Path, gostatic_env: dict[str, str]) -> tuple[dict[str, str], Path]:
-    wrapper, log = logging_go(tmp_path)
-    return {**gostatic_env, "GOSTATIC_GO": str(wrapper)}, log
 
 
 def build(module: Path, env: dict[str, str], *args: str) -> dict[str, dict[str, object]]:

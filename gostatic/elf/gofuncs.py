@@ -31,10 +31,6 @@ class FuncNames(Record):
         """Whether a function called exactly ``name`` is linked."""
         return self._has(data, name.encode() + b"\x00")
 
-    def links_package(self, data: Data, package: str) -> bool:
-        """Whether any function of Go package ``package`` (its own, methods included) is linked."""
-        return self._has(data, package.encode() + b".")
-
     def _has(self, data: Data, body: bytes) -> bool:
         # Each name follows the previous one's NUL, except the first. Searched backwards:
         # CPython's forward search skips by the needle's last byte, and NUL, which ends

@@ -69,13 +69,6 @@ class ElfLayout(Record):
             if seg.p_type == PT_LOAD and seg.filesz and not (readonly and seg.flags & PF_W)
         ]
 
-    def file_offset(self, vaddr: int) -> int | None:
-        """The file offset of virtual address ``vaddr``, when a PT_LOAD holds it in the file."""
-        for seg in self.segments:
-            if seg.p_type == PT_LOAD and seg.vaddr <= vaddr < seg.vaddr + seg.filesz:
-                return seg.offset + vaddr - seg.vaddr
-        return None
-
     @property
     def ptr(self) -> str:
         """The struct code of an address-sized unsigned integer, with the byte order."""
