@@ -186,8 +186,8 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
     """Analyse the one package a command line names, as `go build` would build it, and
     predict with the ladder `gostatic build` would climb there; what a build without cgo
     makes of its cgo packages is judged when one of them has no standard fallback."""
-    from gostatic.go.cmd import GoSession
     from gostatic.go.env import ENV_ARGS, go_env
+    from gostatic.go.session import GoSession
 
     project = load_project((request.cwd / (request.go_args.workdir or ".")).resolve())
     session = GoSession()

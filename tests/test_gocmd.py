@@ -11,7 +11,8 @@ from types import FrameType
 import pytest
 
 from gostatic.errors import GoCommandError, GoNotFoundError
-from gostatic.go.cmd import GoSession, find_go, run_go, workdir_args
+from gostatic.go.cmd import find_go, run_go, workdir_args
+from gostatic.go.session import GoSession
 from tests.support import imports_of, requires_go, write_module
 
 

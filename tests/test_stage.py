@@ -8,7 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gostatic.incremental import stage as stage_module
 from gostatic.incremental.stage import Stage, Stamp, file_id, unusable
+
+
+@pytest.fixture(autouse=True)
+def each_test_is_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claim is remembered for the rest of the process; each test starts with none."""
+    monkeypatch.setattr(stage_module, "_claimed", {})
 
 
 def stage_with(tmp_path: Path, *binaries: str) -> Stage:
@@ -40,6 +49,7 @@ def test_a_claim_keeps_only_the_stamped_binary_while_the_output_is_its_copy(
     assert (Path(stage.strategy_dir("plain")) / "other").exists()  # another package's
 
     output.write_bytes(b"\x7fELF replaced")  # no longer the stamped copy
+    stage_module._claimed.clear()  # the next run's claim
     assert stage.claim(str(output)) == stamp
     assert present(stage, "plain", "netgo") == []
 
@@ -48,6 +58,17 @@ def test_a_claim_without_a_stamp_keeps_no_binary(tmp_path: Path) -> None:
     stage = stage_with(tmp_path, "plain", "netgo")
     assert stage.claim(None) is None
     assert present(stage, "plain", "netgo") == []
+
+
+def test_only_the_first_claim_of_a_process_tidies_the_stage(tmp_path: Path) -> None:
+    # What go writes into a claimed stage is this process's own, such as the build
+    # gostatic.builder.headstart started before the full path claims the stage again.
+    stage = stage_with(tmp_path, "plain", "netgo")
+    assert stage.claim(None) is None
+    assert present(stage, "plain", "netgo") == []
+    Path(stage.binary("plain")).write_bytes(b"\x7fELF being written by go")
+    assert stage.claim(None) is None
+    assert present(stage, "plain", "netgo") == ["plain"]
 
 
 def test_a_claimed_stage_is_locked_until_the_process_ends(tmp_path: Path) -> None:

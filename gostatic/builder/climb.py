@@ -31,6 +31,7 @@ from gostatic.builder.rungchoice import (
 from gostatic.cgo.linkhazards import linker_hazards
 from gostatic.cgo.linkreason import link_failure_reason
 from gostatic.go.flags import apply_overlay, overlay_env
+from gostatic.go.session import GoCommand
 from gostatic.incremental.install import settle
 from gostatic.incremental.stage import Stage, Stamp, go_build_id
 from gostatic.records import TYPE_CHECKING, Record
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
     from gostatic.elf.facts import ElfFacts
     from gostatic.elf.hazard import Hazard
     from gostatic.explain import CgoAnalysis
-    from gostatic.go.cmd import GoResult, GoSession
+    from gostatic.go.cmd import GoResult
     from gostatic.go.env import GoEnv
     from gostatic.go.packages import ListedPackage
+    from gostatic.go.session import GoSession
     from gostatic.strategies import Strategy
     from gostatic.targets import Target
     from gostatic.toolchains import Toolchains
@@ -140,16 +142,21 @@ class Climb:
             or stamp.strategy != self.candidates[0].name
         )
 
+    def first_build(self) -> GoCommand | None:
+        """The first rung's go build, unless the rung is skipped (or there is none)."""
+        strategy = self.first_rung()
+        if strategy is None:
+            return None
+        argv, env, _ = self._go_build(strategy)
+        return GoCommand(["build", *argv, *self.package_args], env, self._cwd)
+
     def start_first_rung(self) -> None:
         """Start the first rung's go build; :meth:`run` takes its result from the session."""
-        if not self.candidates:
+        command = self.first_build()
+        if command is None:
             return
-        strategy = self.candidates[0]
-        if self._skip(strategy) is not None:
-            return
-        argv, env, stage_bin = self._go_build(strategy)
-        stage_bin.parent.mkdir(parents=True, exist_ok=True)
-        self.setting.session.start(["build", *argv, *self.package_args], env=env, cwd=self._cwd)
+        Path(self.stage.strategy_dir(self.candidates[0].name)).mkdir(parents=True, exist_ok=True)
+        self.setting.session.start(command.args, env=command.env, cwd=command.cwd)
 
     def first_rung(self) -> Strategy | None:
         """The strategy of the first rung, unless it is skipped (or there is none)."""

@@ -22,6 +22,7 @@ from gostatic.builder.climb import Climb
 from gostatic.builder.results import PackageResult
 from gostatic.builder.rungchoice import toolchain_env
 from gostatic.go.flags import apply_overlay, overlay_env
+from gostatic.go.session import GoCommand
 from gostatic.incremental.stage import file_id
 from gostatic.records import TYPE_CHECKING
 
@@ -53,6 +54,10 @@ class _Group:
         self.env = overlay_env(request.env, strategy.overlay)
         self.env.update(toolchain_env(strategy, setting.target, setting.tools))
         self.cwd = request.cwd
+
+    @property
+    def command(self) -> GoCommand:
+        return GoCommand(self.argv, self.env, self.cwd)
 
     def start(self) -> None:
         os.makedirs(self.climbs[0].stage.strategy_dir(self.strategy.name), exist_ok=True)
@@ -126,9 +131,14 @@ def climb_all(
     groups = _groups(climbs, whole_line) if shared_stage else []
     grouped = {id(c) for g in groups for c in g.climbs}
     alone = [c for c in climbs if id(c) not in grouped]
+    ahead = max(1, (os.cpu_count() or 1) - len(groups))
+    if climbs:
+        # A build started on a guess (gostatic.builder.headstart) that is not one of these
+        # first builds stops before any of them can write where it writes.
+        firsts = [g.command for g in groups] + [c.first_build() for c in alone[:ahead]]
+        climbs[0].setting.session.keep_guesses(c for c in firsts if c is not None)
     for group in groups:
         group.start()
-    ahead = max(1, (os.cpu_count() or 1) - len(groups))
     for climb in alone[:ahead]:
         climb.start_first_rung()
     while_building()

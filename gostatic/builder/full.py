@@ -22,7 +22,6 @@ from gostatic.builder.rungchoice import choose_rungs
 from gostatic.cache import StrategyCache, cache_key
 from gostatic.elf.hazard import Hazard
 from gostatic.errors import GostaticError, UsageError
-from gostatic.go.cmd import GoSession
 from gostatic.go.env import GoEnv, go_env
 from gostatic.go.flags import apply_overlay, check_buildmode, checks_non_main, sets_build_id
 from gostatic.go.listing import listing_env
@@ -34,6 +33,7 @@ from gostatic.go.packages import (
     load_packages,
     resolve_outputs,
 )
+from gostatic.go.session import GoSession
 from gostatic.incremental.plan import (
     Listed,
     Member,

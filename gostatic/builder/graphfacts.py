@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from gostatic.builder.results import BuildRequest
     from gostatic.cgo.cgooff import SourceFacts
     from gostatic.cgo.linkreason import OwnerLookup
-    from gostatic.go.cmd import GoSession
     from gostatic.go.env import GoEnv
     from gostatic.go.packages import PackageGraph
+    from gostatic.go.session import GoSession
 
 
 class GraphFacts:

@@ -12,9 +12,9 @@ runner are imported only when they are needed.
 from __future__ import annotations
 
 from gostatic.builder.results import BuildOutcome, no_progress
-from gostatic.go.cmd import GoSession
 from gostatic.go.output import with_goflags_output
-from gostatic.incremental.fast import fast_build, start_full_path_queries
+from gostatic.go.session import GoSession
+from gostatic.incremental.fast import fast_build
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -51,7 +51,9 @@ def run_build(request: BuildRequest, observer: BuildObserver | None = None) -> B
     try:
         report = fast_build(request, session)
         if report is None:
-            start_full_path_queries(request, session)  # go env and go list, before the imports
+            from gostatic.builder.headstart import start_head_start
+
+            start_head_start(request, session)  # go's first commands, before the imports
             from gostatic.builder.full import full_build  # go env, go list -deps, the climbs
 
             report = full_build(request, observer.progress, session)

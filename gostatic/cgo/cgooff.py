@@ -33,9 +33,9 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Literal, TypeAlias
 
-    from gostatic.go.cmd import GoSession
     from gostatic.go.flags import GoBuildArgs
     from gostatic.go.packages import PackageGraph
+    from gostatic.go.session import GoSession
 
     Verdict: TypeAlias = Literal["fails", "stub", "real", "unknown"]
 

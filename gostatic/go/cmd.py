@@ -151,7 +151,7 @@ def _inheritable_fds() -> list[int]:
     return fds
 
 
-def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Running:
+def spawn_go(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> RunningGo:
     """Start ``go ARGS``: the one place a go process is created.
 
     go runs in a session (so a process group) of its own, so that stopping it reaches the
@@ -199,7 +199,7 @@ def _spawn(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -
     finally:
         os.close(out_write)
         os.close(err_write)
-    return _Running(tuple(args), pid, (out_read, err_read), work_root)
+    return RunningGo(tuple(args), pid, (out_read, err_read), work_root)
 
 
 def _private_tmpdir(env: Mapping[str, str]) -> str | None:
@@ -243,7 +243,7 @@ _STOP_GRACE_SECONDS = 5.0
 _READ_SIZE = 1 << 16
 
 
-class _Running:
+class RunningGo:
     """A go process whose output is being collected."""
 
     def __init__(
@@ -366,7 +366,7 @@ class _Running:
             pass
 
 
-def _checked(result: GoResult, check: bool) -> GoResult:
+def checked_result(result: GoResult, check: bool) -> GoResult:
     if check and not result.ok:
         first = next((ln for ln in result.stderr.splitlines() if ln.strip()), "no message")
         raise GoCommandError(f"go {result.args[0]} failed: {first}")
@@ -385,62 +385,4 @@ def run_go(
     With ``check``, a non-zero exit becomes :class:`GoCommandError` carrying go's
     first error line; without it the caller reads ``returncode`` and ``stderr``.
     """
-    return _checked(_spawn(args, env, cwd).result(), check)
-
-
-if TYPE_CHECKING:
-    _Key = tuple[tuple[str, ...], tuple[tuple[str, str], ...], str]
-
-
-class GoSession:
-    """The go commands of one gostatic run, each run at most once.
-
-    A command can be started ahead of need (:meth:`start`), so that go list runs while go
-    build links; :meth:`run` then hands back that process's result, or the result of the
-    same command run earlier in this session, instead of running it again.
-    """
-
-    def __init__(self) -> None:
-        self._started: dict[_Key, _Running] = {}
-        self.opened_ns = time.time_ns()  # before any go command of the session started
-
-    @staticmethod
-    def _key(args: Sequence[str], env: Mapping[str, str], cwd: Directory | None) -> _Key:
-        return (tuple(args), tuple(sorted(env.items())), str(cwd))
-
-    def start(
-        self,
-        args: Sequence[str],
-        *,
-        env: Mapping[str, str],
-        cwd: Directory | None,
-        background: bool = True,
-    ) -> None:
-        """Start ``go ARGS`` ahead of need, its output read on a thread; without
-        ``background`` (its result is asked for next) it waits in the pipe, with no thread."""
-        key = self._key(args, env, cwd)
-        if key in self._started:
-            return
-        # Kept before anything else can be interrupted, so that close() stops it.
-        running = self._started[key] = _spawn(args, env, cwd)
-        if background:
-            running.in_background()
-
-    def run(
-        self,
-        args: Sequence[str],
-        *,
-        env: Mapping[str, str],
-        cwd: Directory | None = None,
-        check: bool = True,
-    ) -> GoResult:
-        key = self._key(args, env, cwd)
-        running = self._started.get(key)
-        if running is None:
-            running = self._started[key] = _spawn(args, env, cwd)
-        return _checked(running.result(), check)
-
-    def close(self) -> None:
-        """Stop what was started ahead of need and never asked for."""
-        for running in self._started.values():
-            running.cancel()
+    return checked_result(spawn_go(args, env, cwd).result(), check)

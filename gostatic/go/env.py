@@ -9,7 +9,8 @@ from gostatic.records import TYPE_CHECKING, Record
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from gostatic.go.cmd import Directory, GoSession
+    from gostatic.go.cmd import Directory
+    from gostatic.go.session import GoSession
 
 
 class GoEnv(Record):

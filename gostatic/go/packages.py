@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gostatic.errors import GoCommandError, UsageError
-from gostatic.go.cmd import GoSession, run_go
+from gostatic.go.cmd import run_go
 from gostatic.go.flags import GoBuildArgs, output_for
 from gostatic.go.listing import list_args
+from gostatic.go.session import GoSession
 from gostatic.records import Record
 
 COMMAND_LINE_ARGUMENTS = "command-line-arguments"

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from gostatic.builder.results import BuildRequest
-    from gostatic.go.cmd import GoSession
+    from gostatic.go.session import GoSession
     from gostatic.incremental.plan import Listed, Member, Plan
     from gostatic.strategies import Strategy
 

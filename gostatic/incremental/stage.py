@@ -126,12 +126,20 @@ class Stage:
         """Lock the stage for the rest of this process (:func:`_hold`) and read its
         stamp. Of this package's binaries only the stamped one stays, and only while
         the output is the copy the stamp recorded: go links any other again, rather
-        than leave in place a file that may have changed since it was proved."""
+        than leave in place a file that may have changed since it was proved.
+
+        Only the first claim of a process tidies: from then on, what go writes into the
+        stage is this process's own (a build started on a guess, gostatic.builder.headstart,
+        may be writing there already), and a later claim gets the first one's stamp."""
+        claim = (self.dir, self.name)
+        if claim in _claimed:
+            return _claimed[claim]
         _hold(self.dir)
         stamp = self.read_stamp()
         intact = stamp is not None and (output is None or file_id(output) == stamp.output)
         if not self.discard_others(stamp.strategy if stamp is not None and intact else None):
-            return None  # a stage it cannot tidy (read-only): nothing in it is taken as proved
+            stamp = None  # a stage it cannot tidy (read-only): nothing in it is taken as proved
+        _claimed[claim] = stamp
         return stamp
 
     def forget_binary(self, strategy: str) -> None:
@@ -225,6 +233,8 @@ class Stage:
 
 # The stage locks this process holds, by lock file: each is held until the process ends.
 _held: dict[str, int] = {}
+# What each stage binary's first claim in this process found: by stage directory and name.
+_claimed: dict[tuple[str, str], Stamp | None] = {}
 _LOCK = "lock"  # beside the strategy directories and the stamps; no strategy has the name
 
 

@@ -1,0 +1,184 @@
+"""The head start of a build that takes the full path: its first go build, where it can
+be guessed, then go env and go list -deps, all started before the full path's modules
+load.
+
+The full path predicts a package's first rung from the import graph, which go list gives;
+for a small program go list and gostatic's imports take a third of the time go build
+takes. For the common cold build of one package named by its directory (`gostatic build`,
+`gostatic build -o app ./cmd/app`) the first rung can be guessed from the package's own
+sources (gostatic.builder.sourceguess). The guessed build is spelled exactly as the
+full path's climb (gostatic.builder.climb) will spell its first build, so that the climb
+takes its result from the session instead of running it again. Where the guess is wrong,
+the climbs stop it before their own builds start (GoSession.keep_guesses): a guess only
+ever saves time; what is built and installed is the full path's choice.
+
+The guessed build writes into the package's stage, so the stage is claimed first (locked,
+and tidied of what this run did not build: gostatic.incremental.stage), as the full
+path would claim it; the full path's own claim then finds it claimed.
+
+No guess is made where the first rung depends on what is not cheap to know here: a
+package that is not main (go list would refuse `-o FILE`), an import from another module
+or of "C", a gostatic.toml (its ladder or pins), an entry of the strategy cache for the
+package, --strategy other than the rungs every machine has, -buildmode, -o /dev/null, a
+GOOS or GOARCH setting, GOPATH mode, several packages.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gostatic.builder.sourceguess import (
+    find_module,
+    package_directory,
+    reaches_cgo_resolvers,
+    read_package,
+)
+from gostatic.errors import GostaticError
+from gostatic.go.flags import apply_overlay, output_for, overlay_env, user_value
+from gostatic.go.output import go_setting_in_effect
+from gostatic.incremental.fast import start_full_path_queries
+from gostatic.incremental.stage import Stage
+from gostatic.paths import CACHE_FILE, STAGE_DIR, cache_dir
+from gostatic.records import TYPE_CHECKING, Record
+from gostatic.strategies import CGO_OFF, NETGO, PLAIN, strategy_named
+
+if TYPE_CHECKING:
+    from gostatic.builder.results import BuildRequest
+    from gostatic.go.session import GoSession
+    from gostatic.strategies import Strategy
+
+_PROJECT_FILE = "gostatic.toml"  # gostatic.project's, without its imports
+_EXE_MODES = (None, "exe", "default")
+
+
+class GuessedBuild(Record):
+    """The first go build the full path is expected to run, and where it writes."""
+
+    args: list[str]
+    env: dict[str, str]
+    cwd: str
+    stage: Stage
+    output: str  # the package's output, which the stage is claimed for
+    writes: str  # the stage binary
+
+
+def start_head_start(request: BuildRequest, session: GoSession) -> None:
+    """Start the first go build, if it can be guessed (first: it takes longest), then go
+    env and go list -deps."""
+    try:
+        guessed = guess_first_build(request)
+    except (OSError, GostaticError):
+        guessed = None  # the full path asks again, and says what is wrong
+    if guessed is not None:
+        guessed.stage.claim(guessed.output)  # before go writes into it
+        os.makedirs(os.path.dirname(guessed.writes), exist_ok=True)
+        session.start(guessed.args, env=guessed.env, cwd=guessed.cwd, guess_writes=guessed.writes)
+    start_full_path_queries(request, session)
+
+
+def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
+    """The first go build the full path is expected to run for ``request``; None where no
+    guess is made (see the module's docstring)."""
+    args, env = request.go_args, request.env
+    base = os.path.join(request.cwd, args.workdir or ".")
+    goflags = go_setting_in_effect(env, "GOFLAGS")
+    if (
+        goflags is None
+        or env.get("GO111MODULE") == "off"
+        or args.output == os.devnull
+        or user_value(args, goflags, "buildmode") not in _EXE_MODES
+        or go_setting_in_effect(env, "GOOS") not in ("", "linux")  # on linux GOEXE is empty
+        or go_setting_in_effect(env, "GOARCH") != ""  # cross builds turn cgo off
+        or _has_project_file(base)
+    ):
+        return None
+    directory = package_directory(base, args.packages)
+    module = find_module(directory) if directory is not None else None
+    package = read_package(directory) if directory is not None else None
+    if module is None or package is None or package.package != "main":
+        return None
+    assert directory is not None
+    import_path = module.import_path(directory)
+    name = _binary_name(import_path)
+    strategy = _first_rung(request, reaches_cgo_resolvers(package, module))
+    if name is None or strategy is None or _cache_may_steer(request, import_path):
+        return None
+    output = os.path.join(base, output_for(args.output, name, base) or name)
+    # As gostatic.builder.full keys a single package's stage: by its output, resolved
+    # (pathlib's resolve() is os.path.realpath).
+    root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
+    stage = Stage(root, os.path.realpath(output), name)
+    writes = stage.binary(strategy.name)
+    return GuessedBuild(
+        args=["build", *apply_overlay(args, goflags, strategy.overlay, writes), *args.packages],
+        env=overlay_env(env, strategy.overlay),
+        cwd=_as_pathlib(request.cwd),
+        stage=stage,
+        output=output,
+        writes=writes,
+    )
+
+
+def _first_rung(request: BuildRequest, reaches: bool | None) -> Strategy | None:
+    """The strategy the full path is expected to try first, from whether the package
+    reaches net or os/user; None when that is not known."""
+    if reaches is None:
+        return None
+    forced = request.options.strategy
+    if forced:
+        # The rungs that no toolchain can be missing for: with standard imports alone,
+        # nothing skips them (gostatic.builder.rungchoice).
+        strategy = strategy_named(forced)
+        return strategy if strategy in (PLAIN, NETGO, CGO_OFF) else None
+    # With cgo off, net and os/user have no cgo files, and plain is static.
+    return NETGO if reaches and request.env.get("CGO_ENABLED") != "0" else PLAIN
+
+
+def _cache_root(request: BuildRequest) -> str:
+    cache_flag = request.options.cache_dir
+    return cache_dir(request.env, os.path.join(request.cwd, cache_flag) if cache_flag else None)
+
+
+def _has_project_file(base: str) -> bool:
+    """Whether a gostatic.toml may apply (gostatic.project looks from ``base`` up to the
+    module root)."""
+    directory = os.path.abspath(base)
+    while True:
+        if os.path.isfile(os.path.join(directory, _PROJECT_FILE)):
+            return True
+        parent = os.path.dirname(directory)
+        if os.path.isfile(os.path.join(directory, "go.mod")) or parent == directory:
+            return False
+        directory = parent
+
+
+def _binary_name(import_path: str) -> str | None:
+    """The name go gives the binary: the import path's last element; None for a major
+    version suffix (go takes the element before it)."""
+    name = import_path.rpartition("/")[2]
+    if not name or (name[0] == "v" and name[1:].isdigit()):
+        return None
+    return name
+
+
+def _cache_may_steer(request: BuildRequest, import_path: str) -> bool:
+    """Whether the strategy cache may name the package's first rung: its file holds the
+    import path (a text search: no TOML read here)."""
+    if request.options.no_cache:
+        return False
+    try:
+        with open(os.path.join(_cache_root(request), CACHE_FILE), "rb") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return False
+    return f'"{import_path}"'.encode("utf-8", "surrogateescape") in text
+
+
+def _as_pathlib(path: str) -> str:
+    """``path`` as str(pathlib.Path(path)) spells it (pathlib, 9 ms to import, is not
+    needed before the full path): no empty or "." parts."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    lead = "/" if path.startswith("/") else ""
+    if path.startswith("//") and not path.startswith("///"):
+        lead = "//"
+    return lead + "/".join(parts) or "."

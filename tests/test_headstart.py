@@ -1,0 +1,301 @@
+"""The cold build's head start (gostatic.builder.headstart): the first go build guessed
+from the package's own sources (gostatic.builder.sourceguess, gostatic.go.header) and
+started beside go env and go list, in a stage claimed first; the climb takes its result,
+or the climbs stop it before their own builds start when the guess was wrong.
+
+go calls are counted with a wrapper (GOSTATIC_GO) that logs each call, never timed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gostatic.builder.headstart import GuessedBuild, _as_pathlib, guess_first_build
+from gostatic.builder.options import build_request
+from gostatic.builder.sourceguess import REACH_CGO_RESOLVERS
+from gostatic.go.header import read_header
+from tests.support import (
+    GO,
+    SEED_CGO,
+    SEED_FMT,
+    SEED_SYSLOG,
+    assert_static_by_readelf,
+    go_builds,
+    logged_go_calls,
+    requires_go,
+    run_gostatic,
+    write_module,
+)
+
+NET_HTTP = """package main
+
+import (
+	"fmt"
+	"net/http"
+)
+
+func main() { fmt.Println(http.StatusOK) }
+"""
+LIBRARY = 'package lib\n\nimport "fmt"\n\nfunc Hello() { fmt.Println("hello") }\n'
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('package main\n\nimport "fmt"\n\nfunc main() {}\n', {"fmt"}),
+        (NET_HTTP, {"fmt", "net/http"}),
+        (SEED_CGO, {"C", "fmt"}),
+        (
+            '// Package main.\npackage main // x\n/* a\n*/ import (\n\tf "fmt"; _ "embed"\n'
+            '\t. "os" // dot\n\t"strings"\n)\nimport `errors`\nvar x = "net"\n',
+            {"fmt", "embed", "os", "strings", "errors"},
+        ),
+        ("package main\n\nfunc main() {}\n", set()),
+        ('package main\n\nimport "fmt"\nimport "net"\ntype T int\nimport "os"\n', {"fmt", "net"}),
+    ],
+)
+def test_the_imports_of_a_go_file_are_read_from_its_header(source: str, expected: set[str]) -> None:
+    header = read_header(source)
+    assert header is not None
+    assert (header.package, header.imports) == ("main", expected)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'package main\n\nimport (\n\t"fmt"\n',  # no closing parenthesis
+        "package main\n/* never closed",
+        'package main\nimport "fm',
+        'package main\nimport "a\\"b"\n',
+        'import "fmt"\n',  # no package clause
+        "package main\nimport 42\n",
+    ],
+)
+def test_a_header_it_does_not_read_gives_nothing(source: str) -> None:
+    assert read_header(source) is None
+
+
+@pytest.mark.parametrize(
+    "path", ["/a/b", "/a//b/./c/", "a/b", "./a", ".", "", "//a/b", "///a", "/", "a/../b"]
+)
+def test_paths_are_spelled_as_pathlib_spells_them(path: str) -> None:
+    # The guessed build must be the very command the climb runs, whose paths pathlib made.
+    assert _as_pathlib(path) == str(Path(path))
+
+
+@requires_go
+def test_the_standard_packages_that_reach_net_or_os_user_are_those_go_list_names() -> None:
+    assert GO is not None
+    version = subprocess.run(
+        [GO, "env", "GOVERSION"], capture_output=True, text=True, check=True
+    ).stdout
+    if not version.startswith("go1.26"):
+        pytest.skip(f"the table is of go 1.26, this is {version.strip()}")
+    listed = subprocess.run(
+        [GO, "list", "-deps", "-f", '{{.ImportPath}} {{join .Deps " "}}', "std"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    reaching = set()
+    for line in listed.splitlines():
+        package, *deps = line.split()
+        importable = "internal" not in package.split("/") and not package.startswith("vendor/")
+        if importable and ({"net", "os/user"} & {package, *deps}):
+            reaching.add(package)
+    assert reaching == REACH_CGO_RESOLVERS
+
+
+def guessed(module: Path, env: dict[str, str], *argv: str) -> GuessedBuild | None:
+    """The go build gostatic.builder.headstart would start for ``gostatic build ARGV``."""
+    return guess_first_build(build_request(list(argv), env, str(module)))
+
+
+@requires_go
+@pytest.mark.parametrize(
+    ("source", "tags"),
+    [(SEED_FMT, False), (NET_HTTP, True), (SEED_SYSLOG, True)],
+)
+def test_the_first_build_is_guessed_from_the_packages_imports(
+    tmp_path: Path, gostatic_env: dict[str, str], source: str, tags: bool
+) -> None:
+    module = write_module(tmp_path / "m", {"cmd/app/main.go": source})
+    build = guessed(module, gostatic_env, "-o", "bin/app", "./cmd/app")
+    assert build is not None
+    assert ("-tags=netgo,osusergo" in build.args) == tags
+    assert build.args[-1] == "./cmd/app"
+    assert build.writes == build.args[build.args.index("-o") + 1]
+    assert build.writes.startswith(gostatic_env["GOSTATIC_CACHE_DIR"])
+    assert os.path.normpath(build.output) == str(module / "bin" / "app")
+
+
+@requires_go
+@pytest.mark.parametrize(("lib", "tags"), [("", False), ('import _ "net"\n', True)])
+def test_the_guess_follows_the_modules_own_packages(
+    tmp_path: Path, gostatic_env: dict[str, str], lib: str, tags: bool
+) -> None:
+    uses_lib = 'package main\n\nimport _ "example.com/m/internal/lib"\n\nfunc main() {}\n'
+    module = write_module(
+        tmp_path / "m",
+        {"main.go": uses_lib, "internal/lib/lib.go": f"package lib\n\n{lib}"},
+    )
+    build = guessed(module, gostatic_env)  # `gostatic build`: the package in "."
+    assert build is not None
+    assert ("-tags=netgo,osusergo" in build.args) == tags
+    assert os.path.normpath(build.output) == str(module / "m")
+
+
+@requires_go
+@pytest.mark.parametrize(
+    ("files", "argv"),
+    [
+        ({"cmd/app/main.go": SEED_CGO}, ["-o", "app", "./cmd/app"]),
+        (
+            {"cmd/app/main.go": 'package main\n\nimport _ "example.com/m/lib"\n\nfunc main() {}\n'},
+            ["-o", "app", "./cmd/app"],
+        ),
+        (
+            {"cmd/app/main.go": 'package main\n\nimport _ "golang.org/x/sys/unix"\n'},
+            ["-o", "app", "./cmd/app"],
+        ),
+        ({"cmd/app/main.go": SEED_FMT, "gostatic.toml": 'ladder = ["netgo"]\n'}, ["./cmd/app"]),
+        ({"cmd/app/main.go": SEED_FMT}, ["-o", os.devnull, "./cmd/app"]),
+        ({"cmd/app/main.go": SEED_FMT}, ["-buildmode=pie", "./cmd/app"]),
+        ({"cmd/app/main.go": SEED_FMT}, ["--strategy", "musl-static", "./cmd/app"]),
+        ({"cmd/app/main.go": SEED_FMT}, ["example.com/m/cmd/app"]),  # not a directory path
+        ({"cmd/app/main.go": SEED_FMT}, ["./cmd/app/main.go"]),  # files
+        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
+        # A package that is not main: go list refuses `-o FILE` for it, and no build runs.
+        ({"lib/lib.go": LIBRARY}, ["-o", "out", "./lib"]),
+        ({"v2/main.go": SEED_FMT}, ["./v2"]),  # go names the binary after the element before
+    ],
+)
+def test_no_guess_where_the_sources_alone_do_not_tell_the_first_build(
+    tmp_path: Path, gostatic_env: dict[str, str], files: dict[str, str], argv: list[str]
+) -> None:
+    module = write_module(tmp_path / "m", files)
+    assert guessed(module, gostatic_env, *argv) is None
+
+
+@requires_go
+@pytest.mark.parametrize("setting", ["GOOS=windows", "GOARCH=arm64", None])
+def test_no_guess_for_a_go_setting_that_changes_the_target(
+    tmp_path: Path, gostatic_env: dict[str, str], setting: str | None
+) -> None:
+    module = write_module(tmp_path / "m", {"main.go": SEED_FMT})
+    assert guessed(module, gostatic_env) is not None
+    env_file = tmp_path / "go.env"
+    if setting is None:
+        env_file.mkdir()  # go's env file cannot be read: its GOFLAGS are not known
+    else:
+        env_file.write_text(f"{setting}\n")
+    assert guessed(module, {**gostatic_env, "GOENV": str(env_file)}) is None
+
+
+@requires_go
+def test_no_guess_where_the_strategy_cache_may_name_the_first_rung(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    module = write_module(tmp_path / "m", {"cmd/app/main.go": SEED_FMT})
+    cache = Path(gostatic_env["GOSTATIC_CACHE_DIR"])
+    cache.mkdir()
+    (cache / "strategies.toml").write_text('[[entry]]\npackage = "example.com/m/cmd/other"\n')
+    assert guessed(module, gostatic_env, "-o", "app", "./cmd/app") is not None
+    (cache / "strategies.toml").write_text('[[entry]]\npackage = "example.com/m/cmd/app"\n')
+    assert guessed(module, gostatic_env, "-o", "app", "./cmd/app") is None
+    assert guessed(module, gostatic_env, "--no-cache", "-o", "app", "./cmd/app") is not None
+
+
+@pytest.mark.parametrize(("source", "strategy"), [(SEED_FMT, "plain"), (NET_HTTP, "netgo")])
+@requires_go
+def test_the_climb_takes_the_guessed_build(
+    tmp_path: Path, counted: tuple[dict[str, str], Path], source: str, strategy: str
+) -> None:
+    env, log = counted
+    module = write_module(tmp_path / "m", {"cmd/app/main.go": source})
+    assert guessed(module, env, "-o", "app", "./cmd/app") is not None
+    run = run_gostatic(["build", "--json", "-o", "app", "./cmd/app"], module, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert result["strategy"] == strategy
+    # The guessed build came first, before go env and go list; a guess the climb did not
+    # take would be stopped and the climb's own build run after it: two builds.
+    calls = logged_go_calls(log)
+    assert calls[0].split(" ")[1] == "build"
+    assert len(go_builds(calls)) == 1
+    assert_static_by_readelf(module / "app")
+
+
+@requires_go
+def test_a_wrong_guess_is_stopped_and_the_predicted_rung_built(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # A file that build constraints exclude imports net: the guess is netgo; go list
+    # says plain. Both builds write into the same stage.
+    env, log = counted
+    ignored = '//go:build ignore\n\npackage main\n\nimport _ "net"\n'
+    module = write_module(tmp_path / "m", {"app/main.go": SEED_FMT, "app/extra.go": ignored})
+    build = guessed(module, env, "-o", "out", "./app")
+    assert build is not None and "-tags=netgo,osusergo" in build.args
+    run = run_gostatic(["build", "--json", "-o", "out", "./app"], module, env)
+    assert run.returncode == 0, run.stderr
+    [result] = json.loads(run.stdout)["results"]
+    assert [(a["strategy"], a["outcome"]) for a in result["attempts"]] == [("plain", "static")]
+    guess, built = go_builds(logged_go_calls(log))
+    assert "netgo" in guess and "netgo" not in built
+    assert not Path(build.writes).exists()  # what the stopped build wrote is gone
+    assert_static_by_readelf(module / "out")
+    assert subprocess.run([module / "out"], capture_output=True, check=True).stdout
+
+
+@requires_go
+def test_a_library_named_with_an_output_file_starts_no_build(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    module = write_module(tmp_path / "m", {"lib/lib.go": LIBRARY})
+    run = run_gostatic(["build", "-o", "out", "./lib"], module, env)
+    assert run.returncode != 0
+    assert go_builds(logged_go_calls(log)) == []
+    assert not (module / "out").exists()
+
+
+@requires_go
+def test_the_guessed_build_starts_in_a_stage_already_locked(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # Each guessed build claims (locks) the stage before go writes into it: without that,
+    # another build's claim of the same stage could remove what this go is linking. The
+    # go below tries the stage's lock before building, as another process would.
+    assert GO is not None
+    log = tmp_path / "lock-state"
+    wrapper = tmp_path / "go"
+    wrapper.write_text(
+        f"#!{sys.executable}\n"
+        "import fcntl, os, sys\n"
+        "args = sys.argv[1:]\n"
+        "if args[0] == 'build':\n"
+        "    stage = os.path.dirname(os.path.dirname(args[args.index('-o') + 1]))\n"
+        "    fd = os.open(os.path.join(stage, 'lock'), os.O_RDWR | os.O_CREAT)\n"
+        "    try:\n"
+        "        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+        "        state = 'free'\n"
+        "    except BlockingIOError:\n"
+        "        state = 'held'\n"
+        "    os.close(fd)\n"
+        f"    open({str(log)!r}, 'a').write(state + '\\n')\n"
+        f"os.execv({GO!r}, [{GO!r}, *args])\n"
+    )
+    wrapper.chmod(0o755)
+    env = {**gostatic_env, "GOSTATIC_GO": str(wrapper)}
+    module = write_module(tmp_path / "m", {"cmd/app/main.go": NET_HTTP})
+    run = run_gostatic(["build", "-o", "app", "./cmd/app"], module, env)
+    assert run.returncode == 0, run.stderr
+    assert log.read_text().split() == ["held"]  # one build, the guessed one, in a locked stage
+    assert_static_by_readelf(module / "app")
