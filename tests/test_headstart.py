@@ -130,9 +130,10 @@ def test_the_first_build_is_guessed_from_the_packages_imports(
     assert build is not None
     assert ("-tags=netgo,osusergo" in build.args) == tags
     assert build.args[-1] == "./cmd/app"
-    assert build.writes == build.args[build.args.index("-o") + 1]
-    assert build.writes.startswith(gostatic_env["GOSTATIC_CACHE_DIR"])
-    assert os.path.normpath(build.output) == str(module / "bin" / "app")
+    assert build.writes == (build.args[build.args.index("-o") + 1],)
+    assert build.writes[0].startswith(gostatic_env["GOSTATIC_CACHE_DIR"])
+    [(_, output)] = build.claims
+    assert os.path.normpath(output) == str(module / "bin" / "app")
 
 
 @requires_go
@@ -148,7 +149,8 @@ def test_the_guess_follows_the_modules_own_packages(
     build = guessed(module, gostatic_env)  # `gostatic build`: the package in "."
     assert build is not None
     assert ("-tags=netgo,osusergo" in build.args) == tags
-    assert os.path.normpath(build.output) == str(module / "m")
+    [(_, output)] = build.claims
+    assert os.path.normpath(output) == str(module / "m")
 
 
 @requires_go
@@ -170,7 +172,11 @@ def test_the_guess_follows_the_modules_own_packages(
         ({"cmd/app/main.go": SEED_FMT}, ["--strategy", "musl-static", "./cmd/app"]),
         ({"cmd/app/main.go": SEED_FMT}, ["example.com/m/cmd/app"]),  # not a directory path
         ({"cmd/app/main.go": SEED_FMT}, ["./cmd/app/main.go"]),  # files
-        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
+        # Several packages: of different guesses, of one binary name, or not with -o DIR/.
+        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": NET_HTTP}, ["-o", "bin/", "./..."]),
+        ({"a/tool/main.go": SEED_FMT, "b/tool/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
+        ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": SEED_FMT}, ["./..."]),
+        ({"cmd/a/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),  # one: not a group build
         # A package that is not main: go list refuses `-o FILE` for it, and no build runs.
         ({"lib/lib.go": LIBRARY}, ["-o", "out", "./lib"]),
         ({"v2/main.go": SEED_FMT}, ["./v2"]),  # go names the binary after the element before
@@ -219,16 +225,16 @@ def test_the_climb_takes_the_guessed_build(
 ) -> None:
     env, log = counted
     module = write_module(tmp_path / "m", {"cmd/app/main.go": source})
-    assert guessed(module, env, "-o", "app", "./cmd/app") is not None
+    guess = guessed(module, env, "-o", "app", "./cmd/app")
+    assert guess is not None
     run = run_gostatic(["build", "--json", "-o", "app", "./cmd/app"], module, env)
     assert run.returncode == 0, run.stderr
     [result] = json.loads(run.stdout)["results"]
     assert result["strategy"] == strategy
-    # The guessed build came first, before go env and go list; a guess the climb did not
-    # take would be stopped and the climb's own build run after it: two builds.
-    calls = logged_go_calls(log)
-    assert calls[0].split(" ")[1] == "build"
-    assert len(go_builds(calls)) == 1
+    # A guess the climb did not take would be stopped and the climb's own build run
+    # after it: two builds.
+    [build] = go_builds(logged_go_calls(log))
+    assert build.split(" ", 1)[1] == " ".join(guess.args)
     assert_static_by_readelf(module / "app")
 
 
@@ -249,7 +255,7 @@ def test_a_wrong_guess_is_stopped_and_the_predicted_rung_built(
     assert [(a["strategy"], a["outcome"]) for a in result["attempts"]] == [("plain", "static")]
     guess, built = go_builds(logged_go_calls(log))
     assert "netgo" in guess and "netgo" not in built
-    assert not Path(build.writes).exists()  # what the stopped build wrote is gone
+    assert not Path(build.writes[0]).exists()  # what the stopped build wrote is gone
     assert_static_by_readelf(module / "out")
     assert subprocess.run([module / "out"], capture_output=True, check=True).stdout
 
@@ -264,6 +270,58 @@ def test_a_library_named_with_an_output_file_starts_no_build(
     assert run.returncode != 0
     assert go_builds(logged_go_calls(log)) == []
     assert not (module / "out").exists()
+
+
+@requires_go
+@pytest.mark.parametrize(("lib", "tags"), [("", False), ('import _ "net"\n', True)])
+def test_one_build_of_every_command_is_guessed_through_the_modules_own_packages(
+    tmp_path: Path, gostatic_env: dict[str, str], lib: str, tags: bool
+) -> None:
+    uses_lib = 'package main\n\nimport _ "example.com/m/internal/lib"\n\nfunc main() {}\n'
+    module = write_module(
+        tmp_path / "m",
+        {
+            "cmd/a/main.go": uses_lib,
+            "cmd/b/main.go": uses_lib if tags else SEED_FMT,
+            "internal/lib/lib.go": f"package lib\n\n{lib}",
+            "cmd/testdata/main.go": NET_HTTP,  # not in ./...
+            "cmd/_old/main.go": NET_HTTP,  # nor this
+            "nested/go.mod": "module example.com/nested\n",  # another module: nor this
+            "nested/main.go": NET_HTTP,
+        },
+    )
+    build = guessed(module, gostatic_env, "-o", "bin/", "./...")
+    assert build is not None
+    assert ("-tags=netgo,osusergo" in build.args) == tags
+    assert build.args[-2:] == ["--", "./..."]
+    assert build.args[build.args.index("-o") + 1].endswith(("/plain/", "/netgo/")[tags])
+    assert sorted(os.path.basename(w) for w in build.writes) == ["a", "b"]
+    assert sorted(os.path.normpath(o) for _, o in build.claims) == [
+        str(module / "bin" / "a"),
+        str(module / "bin" / "b"),
+    ]
+
+
+@requires_go
+def test_the_full_path_takes_the_guessed_build_of_every_command(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    env, log = counted
+    module = write_module(
+        tmp_path / "m",
+        {
+            **{f"cmd/{n}/main.go": SEED_FMT.replace("Hello", n) for n in "abc"},
+            "internal/lib/lib.go": LIBRARY,
+        },
+    )
+    guess = guessed(module, env, "-o", "bin/", "./...")
+    assert guess is not None
+    run = run_gostatic(["build", "-o", "bin/", "./..."], module, env)
+    assert run.returncode == 0, run.stderr
+    [build] = go_builds(logged_go_calls(log))
+    assert build.split(" ", 1)[1] == " ".join(guess.args)
+    for name in "abc":
+        assert_static_by_readelf(module / "bin" / name)
 
 
 @requires_go

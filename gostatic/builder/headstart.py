@@ -29,14 +29,15 @@ import os
 
 from gostatic.builder.sourceguess import (
     find_module,
-    package_directory,
+    package_directories,
     reaches_cgo_resolvers,
-    read_package,
+    read_packages,
 )
 from gostatic.errors import GostaticError
 from gostatic.go.flags import apply_overlay, output_for, overlay_env, user_value
 from gostatic.go.output import go_setting_in_effect
 from gostatic.incremental.fast import start_full_path_queries
+from gostatic.incremental.plan import names_several_packages
 from gostatic.incremental.stage import Stage
 from gostatic.paths import CACHE_FILE, STAGE_DIR, cache_dir
 from gostatic.records import TYPE_CHECKING, Record
@@ -57,9 +58,8 @@ class GuessedBuild(Record):
     args: list[str]
     env: dict[str, str]
     cwd: str
-    stage: Stage
-    output: str  # the package's output, which the stage is claimed for
-    writes: str  # the stage binary
+    claims: tuple[tuple[Stage, str], ...]  # each binary's stage, and the output it is for
+    writes: tuple[str, ...]  # the stage binaries
 
 
 def start_head_start(request: BuildRequest, session: GoSession) -> None:
@@ -70,8 +70,10 @@ def start_head_start(request: BuildRequest, session: GoSession) -> None:
     except (OSError, GostaticError):
         guessed = None  # the full path asks again, and says what is wrong
     if guessed is not None:
-        guessed.stage.claim(guessed.output)  # before go writes into it
-        os.makedirs(os.path.dirname(guessed.writes), exist_ok=True)
+        for stage, output in guessed.claims:
+            stage.claim(output)  # before go writes into it
+        for written in guessed.writes:
+            os.makedirs(os.path.dirname(written), exist_ok=True)
         session.start(guessed.args, env=guessed.env, cwd=guessed.cwd, guess_writes=guessed.writes)
     start_full_path_queries(request, session)
 
@@ -79,8 +81,36 @@ def start_head_start(request: BuildRequest, session: GoSession) -> None:
 def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     """The first go build the full path is expected to run for ``request``; None where no
     guess is made (see the module's docstring)."""
-    args, env = request.go_args, request.env
+    args = request.go_args
     base = os.path.join(request.cwd, args.workdir or ".")
+    goflags = _goflags_if_guessable(request, base)
+    directories = package_directories(base, args.packages) if goflags is not None else None
+    packages = read_packages(directories) if directories is not None else None
+    mains = [d for d, p in (packages or {}).items() if p.package == "main"]
+    module = find_module(mains[0]) if mains else None
+    if goflags is None or packages is None or module is None:
+        return None
+    if any(find_module(d) != module for d in mains[1:]):
+        return None  # another module's package, named by its directory
+    paths = [module.import_path(d) for d in mains]
+    names = [n for n in (_binary_name(p) for p in paths) if n is not None]
+    strategies = {_first_rung(request, reaches_cgo_resolvers(packages[d], module)) for d in mains}
+    if len(names) != len(mains) or len(strategies) != 1 or _cache_may_steer(request, paths):
+        return None
+    [strategy] = strategies
+    if strategy is None:
+        return None
+    root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
+    if names_several_packages(args.packages):
+        return _group_build(request, base, goflags, strategy, root, names)
+    # One directory: go list refuses -o FILE for a package that is not main.
+    return _single_build(request, base, goflags, strategy, root, names[0])
+
+
+def _goflags_if_guessable(request: BuildRequest, base: str) -> str | None:
+    """GOFLAGS as go sees them, where the settings let the first build be guessed; None
+    where they do not (see the module's docstring)."""
+    args, env = request.go_args, request.env
     goflags = go_setting_in_effect(env, "GOFLAGS")
     if (
         goflags is None
@@ -92,30 +122,59 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
         or _has_project_file(base)
     ):
         return None
-    directory = package_directory(base, args.packages)
-    module = find_module(directory) if directory is not None else None
-    package = read_package(directory) if directory is not None else None
-    if module is None or package is None or package.package != "main":
-        return None
-    assert directory is not None
-    import_path = module.import_path(directory)
-    name = _binary_name(import_path)
-    strategy = _first_rung(request, reaches_cgo_resolvers(package, module))
-    if name is None or strategy is None or _cache_may_steer(request, import_path):
-        return None
+    return goflags
+
+
+def _single_build(
+    request: BuildRequest, base: str, goflags: str, strategy: Strategy, root: str, name: str
+) -> GuessedBuild:
+    """A climb's first build of the one package a directory argument names, in the stage
+    gostatic.builder.full gives it: keyed by its output, resolved (pathlib's resolve() is
+    os.path.realpath)."""
+    args = request.go_args
     output = os.path.join(base, output_for(args.output, name, base) or name)
-    # As gostatic.builder.full keys a single package's stage: by its output, resolved
-    # (pathlib's resolve() is os.path.realpath).
-    root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
     stage = Stage(root, os.path.realpath(output), name)
     writes = stage.binary(strategy.name)
     return GuessedBuild(
         args=["build", *apply_overlay(args, goflags, strategy.overlay, writes), *args.packages],
-        env=overlay_env(env, strategy.overlay),
+        env=overlay_env(request.env, strategy.overlay),
         cwd=_as_pathlib(request.cwd),
-        stage=stage,
-        output=output,
-        writes=writes,
+        claims=((stage, output),),
+        writes=(writes,),
+    )
+
+
+def _group_build(
+    request: BuildRequest,
+    base: str,
+    goflags: str,
+    strategy: Strategy,
+    root: str,
+    names: list[str],
+) -> GuessedBuild | None:
+    """The one go build of every main package of a command line that names several
+    (gostatic.builder.climbs), in the stage they share; only with `-o DIR/`, where each
+    binary has its own output, for two or more binaries of different names."""
+    args = request.go_args
+    output_dir = args.output
+    if output_dir is None or not output_dir.endswith("/"):
+        return None
+    if len(names) < 2 or len(set(names)) != len(names):
+        return None
+    key = "\n".join(["group", os.path.realpath(base), output_dir, *args.packages])
+    stages = [Stage(root, key, name) for name in names]
+    strategy_dir = os.path.join(stages[0].strategy_dir(strategy.name), "")
+    return GuessedBuild(
+        args=[
+            "build",
+            *apply_overlay(args, goflags, strategy.overlay, strategy_dir),
+            "--",
+            *args.packages,
+        ],
+        env=overlay_env(request.env, strategy.overlay),
+        cwd=request.cwd,  # as gostatic.builder.climbs spells it
+        claims=tuple((s, os.path.join(base, output_dir, s.name)) for s in stages),
+        writes=tuple(s.binary(strategy.name) for s in stages),
     )
 
 
@@ -161,9 +220,9 @@ def _binary_name(import_path: str) -> str | None:
     return name
 
 
-def _cache_may_steer(request: BuildRequest, import_path: str) -> bool:
-    """Whether the strategy cache may name the package's first rung: its file holds the
-    import path (a text search: no TOML read here)."""
+def _cache_may_steer(request: BuildRequest, import_paths: list[str]) -> bool:
+    """Whether the strategy cache may name one of these packages' first rung: its file
+    holds the import path (a text search: no TOML read here)."""
     if request.options.no_cache:
         return False
     try:
@@ -171,7 +230,7 @@ def _cache_may_steer(request: BuildRequest, import_path: str) -> bool:
             text = f.read()
     except FileNotFoundError:
         return False
-    return f'"{import_path}"'.encode("utf-8", "surrogateescape") in text
+    return any(f'"{p}"'.encode("utf-8", "surrogateescape") in text for p in import_paths)
 
 
 def _as_pathlib(path: str) -> str:

@@ -94,29 +94,80 @@ def find_module(directory: str) -> Module | None:
         return Module(here, words[0][1].strip('"`'))
 
 
-def package_directory(base: str, packages: tuple[str, ...]) -> str | None:
-    """The directory that the package arguments name, if they name one directory by its
-    path (none names ``base``); None for anything else (an import path, a pattern, files)."""
-    if len(packages) > 1:
-        return None
-    path = packages[0] if packages else "."
-    if not (path in (".", "..") or path.startswith(("./", "../", "/"))) or "..." in path:
-        return None
-    if path.endswith(".go"):
-        return None
-    directory = os.path.join(base, path)
-    return directory if os.path.isdir(directory) else None
+def package_directories(base: str, packages: tuple[str, ...]) -> list[str] | None:
+    """The directories the package arguments name (none names ``base``): directory paths,
+    each perhaps followed by "/..." (the directories below it that go matches there);
+    None for anything else (an import path, files, a tree too large to guess from)."""
+    found: list[str] = []
+    for argument in packages or (".",):
+        tree = argument == "..." or argument.endswith("/...")
+        path = argument.removesuffix("...").removesuffix("/") or "."
+        if not (path in (".", "..") or path.startswith(("./", "../", "/"))) or "..." in path:
+            return None
+        directory = os.path.join(base, path)
+        if path.endswith(".go") or not os.path.isdir(directory):
+            return None
+        found += _tree(directory) if tree else [directory]
+        if len(found) > _MAX_PACKAGES:
+            return None
+    return found
+
+
+def _tree(top: str) -> list[str]:
+    """``top`` and the directories below it that a "/..." pattern matches in module mode:
+    not testdata or vendor, no name that starts with "." or "_", no symbolic link, not
+    another module's."""
+    found = [top]
+    for here, subdirs, _ in os.walk(top):
+        subdirs[:] = [
+            d
+            for d in subdirs
+            if not d.startswith((".", "_"))
+            and d not in ("testdata", "vendor")
+            and not os.path.islink(os.path.join(here, d))
+            and not os.path.exists(os.path.join(here, d, "go.mod"))
+        ]
+        found += (os.path.join(here, d) for d in subdirs)
+        if len(found) > _MAX_PACKAGES:
+            break
+    return found
+
+
+def read_packages(directories: list[str]) -> dict[str, GoHeader] | None:
+    """The package in each directory that holds one (a directory without Go files holds
+    none); None if one of them cannot be read (see :func:`read_package`)."""
+    found = {}
+    for directory in directories:
+        names = _sources(directory)
+        if names is None:
+            return None
+        if names:
+            package = _read_files(directory, names)
+            if package is None:
+                return None
+            found[directory] = package
+    return found
 
 
 def read_package(directory: str) -> GoHeader | None:
     """The package in ``directory``, as its non-test Go files' headers say (its name, and
     the imports of all of them); None if it has none, or one this cannot read, or files of
     different packages."""
+    names = _sources(directory)
+    return _read_files(directory, names) if names else None
+
+
+def _sources(directory: str) -> list[str] | None:
+    """The names of the Go files go builds in ``directory`` (build constraints aside);
+    None if it cannot be read."""
     try:
         with os.scandir(directory) as entries:
-            names = [e.name for e in entries if _is_source(e.name)]
+            return [e.name for e in entries if _is_source(e.name)]
     except OSError:
         return None
+
+
+def _read_files(directory: str, names: list[str]) -> GoHeader | None:
     headers = []
     for name in names:
         try:
@@ -127,7 +178,7 @@ def read_package(directory: str) -> GoHeader | None:
         if header is None:
             return None
         headers.append(header)
-    if not headers or len({h.package for h in headers}) != 1:
+    if len({h.package for h in headers}) != 1:
         return None
     return GoHeader(headers[0].package, frozenset().union(*(h.imports for h in headers)))
 

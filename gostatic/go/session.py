@@ -39,8 +39,8 @@ class GoSession:
 
     def __init__(self) -> None:
         self._started: dict[_Key, RunningGo] = {}
-        # Builds started on a guess and not asked for since, with the file each writes.
-        self._guesses: dict[_Key, str] = {}
+        # Builds started on a guess and not asked for since, with the files each writes.
+        self._guesses: dict[_Key, tuple[str, ...]] = {}
         self.opened_ns = time.time_ns()  # before any go command of the session started
 
     @staticmethod
@@ -54,11 +54,11 @@ class GoSession:
         env: Mapping[str, str],
         cwd: Directory | None,
         background: bool = True,
-        guess_writes: str | None = None,
+        guess_writes: Sequence[str] | None = None,
     ) -> None:
         """Start ``go ARGS`` ahead of need, its output read on a thread; without
         ``background`` (its result is asked for next) it waits in the pipe, with no thread.
-        With ``guess_writes``, the file it writes, the build is started on a guess:
+        With ``guess_writes``, the files it writes, the build is started on a guess:
         :meth:`keep_guesses` stops it unless it is one of the builds then wanted."""
         key = self._key(args, env, cwd)
         if key in self._started:
@@ -69,7 +69,7 @@ class GoSession:
         if background:
             running.in_background()
         if guess_writes is not None:
-            self._guesses[key] = guess_writes
+            self._guesses[key] = tuple(guess_writes)
 
     def run(
         self,
@@ -107,9 +107,10 @@ class GoSession:
         self._guesses.clear()
 
 
-def _remove(path: str) -> None:
-    # Not contextlib.suppress: contextlib is one more import on every run.
-    try:  # noqa: SIM105
-        os.unlink(path)
-    except OSError:
-        pass  # never written, or gone already
+def _remove(paths: tuple[str, ...]) -> None:
+    for path in paths:
+        # Not contextlib.suppress: contextlib is one more import on every run.
+        try:  # noqa: SIM105
+            os.unlink(path)
+        except OSError:
+            pass  # never written, or gone already
