@@ -119,6 +119,8 @@ def image_progress(err: TextIO, wanted: bool) -> Iterator[ImageObserver]:
         task = spinner.add_task("starting", total=None)
 
         def step(what: str) -> None:
-            spinner.update(task, description=what)
+            # Drawn now, not at the next tick: a quick step is still seen (and a loaded
+            # machine's timer thread may tick late).
+            spinner.update(task, description=what, refresh=True)
 
         yield ImageObserver(step=step)
