@@ -180,6 +180,8 @@ def test_the_guess_follows_the_modules_own_packages(
         # A package that is not main: go list refuses `-o FILE` for it, and no build runs.
         ({"lib/lib.go": LIBRARY}, ["-o", "out", "./lib"]),
         ({"v2/main.go": SEED_FMT}, ["./v2"]),  # go names the binary after the element before
+        # go.mod is untrusted: a module path whose last element leaves the stage directory.
+        ({"go.mod": "module example.com/..\n", "main.go": SEED_FMT}, ["-o", "out", "."]),
     ],
 )
 def test_no_guess_where_the_sources_alone_do_not_tell_the_first_build(

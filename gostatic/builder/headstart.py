@@ -215,8 +215,8 @@ def _binary_name(import_path: str) -> str | None:
     """The name go gives the binary: the import path's last element; None for a major
     version suffix (go takes the element before it)."""
     name = import_path.rpartition("/")[2]
-    if not name or (name[0] == "v" and name[1:].isdigit()):
-        return None
+    if name in ("", ".", "..") or (name[0] == "v" and name[1:].isdigit()):
+        return None  # go.mod is untrusted: no name that leaves the stage directory
     return name
 
 
