@@ -207,6 +207,17 @@ def test_no_guess_for_a_go_setting_that_changes_the_target(
 
 
 @requires_go
+@pytest.mark.parametrize("fifo", ["extra.go", "go.mod"])
+def test_a_fifo_among_the_sources_gives_no_guess_and_never_blocks(
+    tmp_path: Path, gostatic_env: dict[str, str], fifo: str
+) -> None:
+    module = write_module(tmp_path / "m", {"app/main.go": SEED_FMT})
+    where = module / "app" / fifo
+    os.mkfifo(where)  # a plain open of it would wait for a writer forever
+    assert guessed(module, gostatic_env, "-o", "out", "./app") is None
+
+
+@requires_go
 def test_no_guess_where_the_strategy_cache_may_name_the_first_rung(
     tmp_path: Path, gostatic_env: dict[str, str]
 ) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 
 from gostatic.go.header import GoHeader, read_header
+from gostatic.incremental.codec import read_regular
 from gostatic.records import Record
 
 # The standard packages a program can import that import net or os/user, directly or not
@@ -77,17 +78,15 @@ def find_module(directory: str) -> Module | None:
     for a go.mod this does not read."""
     here = os.path.abspath(directory)
     while True:
-        try:
-            with open(os.path.join(here, "go.mod"), encoding="utf-8") as f:
-                lines = f.read(_MAX_FILE_BYTES).splitlines()
-        except FileNotFoundError:
+        go_mod = os.path.join(here, "go.mod")
+        data = read_regular(go_mod, _MAX_FILE_BYTES)
+        if data is None:
             parent = os.path.dirname(here)
-            if parent == here:
-                return None
+            if os.path.lexists(go_mod) or parent == here:
+                return None  # not a file this reads (a FIFO would block), or no module
             here = parent
             continue
-        except (OSError, UnicodeDecodeError):
-            return None
+        lines = data.decode("utf-8", "replace").splitlines()
         words = [line.split() for line in lines if line.startswith("module ")]
         if len(words) != 1 or len(words[0]) != 2:
             return None
@@ -170,13 +169,10 @@ def _sources(directory: str) -> list[str] | None:
 def _read_files(directory: str, names: list[str]) -> GoHeader | None:
     headers = []
     for name in names:
-        try:
-            with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as f:
-                header = read_header(f.read(_MAX_FILE_BYTES))
-        except OSError:
-            return None
+        data = read_regular(os.path.join(directory, name), _MAX_FILE_BYTES)
+        header = read_header(data.decode("utf-8", "replace")) if data is not None else None
         if header is None:
-            return None
+            return None  # unreadable, not a regular file, or a header this does not read
         headers.append(header)
     if len({h.package for h in headers}) != 1:
         return None
