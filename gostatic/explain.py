@@ -18,7 +18,6 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from gostatic.cgo import cgooff
 from gostatic.cgo.use import (
     CANNOT_BE_STATIC,
     EXTERNAL_LINK,
@@ -126,6 +125,8 @@ class CgoAnalysis(Record):
     ) -> CgoAnalysis:
         """This analysis with its verdicts, from the build's listings with cgo on and off
         (``off`` None: go could not list it, and nothing is known)."""
+        from gostatic.cgo import cgooff  # only for cgo without a standard fallback (rare)
+
         uses = self.without_fallback
         if off is None:
             said = "go list failed for the build without cgo"
@@ -142,6 +143,8 @@ class CgoAnalysis(Record):
         if self.verdicts is None:
             blockers = ", ".join(u.package for u in self.without_fallback)
             return f"CGO_ENABLED=0 not taken: what it makes of {blockers} was not checked"
+        from gostatic.cgo import cgooff  # only for cgo without a standard fallback (rare)
+
         return cgooff.cgo_off_refusal(self.verdicts)
 
 
@@ -202,6 +205,8 @@ def explain(request: ExplainRequest) -> CgoAnalysis:
             predicted_needs=predict_needs(graph, pkg.import_path),
         )
         if analysis.without_fallback:
+            from gostatic.cgo import cgooff
+
             off = cgooff.list_without_cgo(request.go_args, request.env, request.cwd, session)
             analysis = analysis.judged(cgooff.graph_facts(graph), off)
     finally:

@@ -12,7 +12,10 @@ least of 41 runs; Python 3.11 on the project's shared 2-core machine), in ms:
     pathlib 10 · threading 4 · signal 5 (it imports enum, 4) · contextlib 4 · hashlib 3
     tomllib 14 · tomli-w 4 · platformdirs 18 · filelock 40 · pyelftools 41 (elftools.elf.elffile)
 
-docs/performance.md has the benchmark's own import rows.
+A cold build loads pathlib (and with it re and enum) anyway, yet subprocess and shutil
+still add ~5 ms there (measured the same way, after pathlib, threading and json): the
+modules only rare paths need are imported on those paths, and tests/test_coldimports.py
+holds a cold build to that. docs/performance.md has the benchmark's own import rows.
 
 ``TYPE_CHECKING`` is a constant of this module, not typing's: mypy (and other checkers)
 treat a constant of that name as true whichever module it is imported from.

@@ -3,14 +3,15 @@
 What runs as CC is decided here from what this machine has (musl-gcc on PATH, the
 ``ziglang`` package importable by this Python, zig on PATH). It is never read from the
 cache or a project file: those can only name a strategy, never a command.
+
+Every build imports this module (gostatic.targets, the rung choice), and most never ask
+for a C toolchain: importlib.machinery, shutil and subprocess (with signal, selectors,
+locale, bz2 and lzma, ~5 ms) are imported by the probes that use them, not here.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping
 from functools import cached_property
@@ -65,6 +66,8 @@ def installed_ziglang() -> Path | None:
     The current directory is left out of the search: `python -m gostatic` puts it first on
     sys.path, and a project that ships its own `ziglang/` must not choose the compiler.
     """
+    import importlib.machinery  # only when a rung asks for zig (module docstring)
+
     here = _resolved(".")
     search = [entry for entry in sys.path if entry and _resolved(entry) not in (here, None)]
     spec = importlib.machinery.PathFinder.find_spec("ziglang", search)
@@ -89,6 +92,8 @@ class Toolchains:
 
     @cached_property
     def musl_gcc(self) -> str | None:
+        import shutil  # only when a rung asks (module docstring)
+
         return shutil.which("musl-gcc", path=self._env.get("PATH"))
 
     @cached_property
@@ -102,6 +107,8 @@ class Toolchains:
             # go runs CC in the package directory and `-m` would put that directory
             # first on sys.path: isolated mode (-I) imports only the installed ziglang.
             return (sys.executable, "-I", "-m", "ziglang")
+        import shutil  # only when a rung asks (module docstring)
+
         found = shutil.which("zig", path=self._env.get("PATH"))
         return (found,) if found else None
 
@@ -119,6 +126,8 @@ class Toolchains:
             return True
         if not command:
             return True
+        import subprocess  # only when a rung asks (module docstring)
+
         try:
             proc = subprocess.run(
                 [*command, "-print-file-name=libc.a"],

@@ -30,6 +30,7 @@ from gostatic.cgo.linkreason import (
 )
 from tests.support import (
     assert_static_by_readelf,
+    imports_of,
     marked,
     requires_go,
     requires_musl,
@@ -252,6 +253,16 @@ def test_nothing_decisive_in_a_go_compile_error() -> None:
     text = "# example.com/m\n./main.go:3:2: undefined: fmt.Printn\n"
     assert link_failure_reason(text) is None
     assert read_linker_log("").lines == ()
+
+
+def test_importing_the_readers_compiles_no_pattern() -> None:
+    """Every full build imports them (gostatic.builder.climb); few have a linker's words to
+    read, and compiling the patterns took ~2 ms."""
+    said, _ = imports_of(
+        "import re\ncompiled = []\nre.compile = lambda *args, **kwargs: compiled.append(args)\n"
+        "import gostatic.cgo.linkhazards, gostatic.cgo.linkreason\nprint(compiled)"
+    )
+    assert said == ["[]"]
 
 
 def test_object_names() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from gostatic.cgo import cgooff
 from gostatic.explain import CgoAnalysis, analyse
 from gostatic.records import TYPE_CHECKING
 
@@ -61,10 +60,14 @@ class GraphFacts:
         """``analysis`` with its verdicts on a build without cgo (one go list per build)."""
         if analysis.verdicts is not None or not analysis.without_fallback:
             return analysis
+        from gostatic.cgo import cgooff  # only for cgo without a standard fallback (rare)
+
         return analysis.judged(cgooff.graph_facts(self.graph), self._without_cgo)
 
     @cached_property
     def _without_cgo(self) -> dict[str, SourceFacts] | None:
+        from gostatic.cgo import cgooff  # only for cgo without a standard fallback (rare)
+
         request = self.request
         cwd = Path(request.cwd)
         return cgooff.list_without_cgo(request.go_args, request.env, cwd, self.session)

@@ -32,32 +32,32 @@ if TYPE_CHECKING:
 # can leave hundreds of undefined references, and the first few say what they all say.
 MAX_LINES = 12
 
+# The patterns are kept as text: re compiles each on first use and keeps it. Only a build
+# whose C compiler or linker spoke reads them; compiling them all at import took ~2 ms of
+# every build.
+
 # "/usr/bin/ld: ", "ld.bfd: ", "/usr/bin/x86_64-linux-gnu-ld: ": the GNU linker's prefix.
-_LD_PREFIX = re.compile(r"^(?:\S*/)?(?:[\w.-]+-)?ld(?:\.bfd|\.gold)?: ")
+_LD_PREFIX = r"^(?:\S*/)?(?:[\w.-]+-)?ld(?:\.bfd|\.gold)?: "
 # GNU ld quotes `like this' in the C locale and with typographic quotes in a UTF-8 one.
-_IN_FUNCTION = re.compile(r"^(?P<object>.+?): in function [`'\u2018](?P<function>.+?)['\u2019]:$")
+_IN_FUNCTION = r"^(?P<object>.+?): in function [`'\u2018](?P<function>.+?)['\u2019]:$"
 _QUOTED = r"[`'\u2018](?P<symbol>[^`'\u2018\u2019]+)['\u2019]"
-_UNDEFINED = re.compile(rf"^(?P<where>.*?):? ?undefined reference to (?:symbol )?{_QUOTED}")
-_CANNOT_FIND = re.compile(r"cannot find -l(?P<library>[^\s:]+|:\S+?)(?::|$)")
-_LLD_UNDEFINED = re.compile(
-    r"(?:ld\.lld: error: |error: ld\.lld: )undefined symbol: (?P<symbol>.+)$"
-)
-_LLD_CANNOT_FIND = re.compile(r"unable to find library -l(?P<library>\S+)")
-_LLD_REFERENCE = re.compile(
-    r"^(?:>>>|note:)\s+(?P<object>\S+?):\(.*?\)(?: in archive (?P<a>\S+))?$"
-)
-_MISSING_HEADER = re.compile(
+_UNDEFINED = rf"^(?P<where>.*?):? ?undefined reference to (?:symbol )?{_QUOTED}"
+_CANNOT_FIND = r"cannot find -l(?P<library>[^\s:]+|:\S+?)(?::|$)"
+_LLD_UNDEFINED = r"(?:ld\.lld: error: |error: ld\.lld: )undefined symbol: (?P<symbol>.+)$"
+_LLD_CANNOT_FIND = r"unable to find library -l(?P<library>\S+)"
+_LLD_REFERENCE = r"^(?:>>>|note:)\s+(?P<object>\S+?):\(.*?\)(?: in archive (?P<a>\S+))?$"
+_MISSING_HEADER = (
     r"fatal error: (?:(?P<gcc>\S+): No such file or directory|'(?P<clang>[^']+)' file not found)"
 )
-_RUNNING = re.compile(r"link: running (?P<linker>\S+) failed")
-_STATIC_WARNING = re.compile(
+_RUNNING = r"link: running (?P<linker>\S+) failed"
+_STATIC_WARNING = (
     rf"^(?P<where>.*?):? ?warning: Using {_QUOTED} in statically linked applications requires"
 )
 # An object as GNU ld names it: an archive member "lib.a(member.o)" or an object file,
 # possibly followed by a section offset "(.text+0x5)".
-_OBJECT = re.compile(r"^(?P<object>.+?\.a\([^)]+\)|.+?\.o(?:bj)?)(?::\(.*\))?$")
+_OBJECT = r"^(?P<object>.+?\.a\([^)]+\)|.+?\.o(?:bj)?)(?::\(.*\))?$"
 # go links the cgo objects of every package from a fresh directory /tmp/go-link-NNN.
-_GO_LINK_DIR = re.compile(r"^.*/go-link-\d+/")
+_GO_LINK_DIR = r"^.*/go-link-\d+/"
 GO_OBJECT_PREFIX = "cgo:"
 
 
@@ -102,15 +102,15 @@ def object_name(text: str) -> str:
     ("/usr/lib/gcc/x86_64-linux-gnu/12/../../../x86_64-linux-gnu/libz.a(crc32.o)" is
     "/usr/lib/x86_64-linux-gnu/libz.a(crc32.o)") and go's temporary link directory
     replaced by "cgo:"."""
-    if _GO_LINK_DIR.match(text):
-        return GO_OBJECT_PREFIX + _GO_LINK_DIR.sub("", text)
+    if re.match(_GO_LINK_DIR, text):
+        return GO_OBJECT_PREFIX + re.sub(_GO_LINK_DIR, "", text)
     archive, paren, member = text.partition("(")
     return os.path.normpath(archive) + paren + member if archive else text
 
 
 def _object_in(where: str) -> str | None:
     """The object a reference's own prefix names, if it names one (not a source file)."""
-    match = _OBJECT.match(where)
+    match = re.match(_OBJECT, where)
     return object_name(match["object"]) if match else None
 
 
@@ -128,8 +128,8 @@ class _Reader:
 
     def read(self, raw: str) -> None:
         line = raw.strip()
-        body = _LD_PREFIX.sub("", line, count=1)
-        function = _IN_FUNCTION.match(body)
+        body = re.sub(_LD_PREFIX, "", line, count=1)
+        function = re.match(_IN_FUNCTION, body)
         if function:
             self.context = object_name(function["object"])
             return
@@ -137,21 +137,23 @@ class _Reader:
             return
         if self._failure(line, body):
             return
-        warning = _STATIC_WARNING.match(body)
+        warning = re.match(_STATIC_WARNING, body)
         if warning:
             caller = _object_in(warning["where"]) or self.context
             location = "" if _object_in(warning["where"]) else _location(warning["where"])
             self.warnings.append(StaticWarning(warning["symbol"], caller, location))
 
     def _failure(self, line: str, body: str) -> bool:
-        undefined = _UNDEFINED.match(body)
+        undefined = re.match(_UNDEFINED, body)
         if undefined:
             wanted_by = _object_in(undefined["where"]) or self.context
             self.undefined.append(Undefined(undefined["symbol"].split("@")[0], wanted_by))
             return True
-        if (found := _CANNOT_FIND.search(body) or _LLD_CANNOT_FIND.search(body)) is not None:
+        if (
+            found := re.search(_CANNOT_FIND, body) or re.search(_LLD_CANNOT_FIND, body)
+        ) is not None:
             self.libraries.append(found["library"])
-        elif (header := _MISSING_HEADER.search(body)) is not None:
+        elif (header := re.search(_MISSING_HEADER, body)) is not None:
             self.headers.append(header["gcc"] or header["clang"])
         else:
             return False
@@ -160,11 +162,11 @@ class _Reader:
 
     def _lld(self, line: str) -> bool:
         """lld's "undefined symbol: S" line, then the ">>>" lines naming the objects."""
-        undefined = _LLD_UNDEFINED.search(line)
+        undefined = re.search(_LLD_UNDEFINED, line)
         if undefined:
             self.lld_symbol = undefined["symbol"].strip()
             return True
-        reference = _LLD_REFERENCE.match(line)
+        reference = re.match(_LLD_REFERENCE, line)
         if reference and self.lld_symbol is not None:
             member, archive = reference["object"], reference["a"]
             wanted_by = object_name(f"{archive}({member})" if archive else member)
@@ -184,7 +186,7 @@ def _command_line(lines: list[str]) -> tuple[str, bool]:
     """The linker go ran and whether its command line (printed after "running X failed")
     links statically."""
     for i, line in enumerate(lines):
-        running = _RUNNING.search(line)
+        running = re.search(_RUNNING, line)
         if running:
             following = lines[i + 1].split() if i + 1 < len(lines) else []
             return running["linker"], bool({"-static", "-static-pie"} & set(following))

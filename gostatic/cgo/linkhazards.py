@@ -48,11 +48,11 @@ _NSS_REMEDY = (
     "netgo,osusergo cannot replace a C caller's lookups; a musl toolchain (musl-static, "
     "zig-static) links without glibc's NSS"
 )
-# A package directory as go -trimpath names it to the C compiler: "/_/MODULE@VERSION/SUB"
-# ("/_/MODULE/SUB" for the main module).
 # An archive may sit in a directory of its own below its package's (librdkafka_vendor/).
 _PARENT_LEVELS = 2
-_TRIMMED_DIR = re.compile(r"^/_/(?P<module>[^@]+)(?:@[^/]+)?(?P<sub>/.*)?$")
+# A package directory as go -trimpath names it to the C compiler: "/_/MODULE@VERSION/SUB"
+# ("/_/MODULE/SUB" for the main module). Text, compiled on first use (gostatic.cgo.linkerlog).
+_TRIMMED_DIR = r"^/_/(?P<module>[^@]+)(?:@[^/]+)?(?P<sub>/.*)?$"
 
 
 def kind_of(function: str) -> str:
@@ -66,7 +66,7 @@ def package_of(path: str, package_dirs: Mapping[str, str]) -> str | None:
     the graph's directory -> import path map; go -trimpath's "/_/module@version/file.c"
     is matched by import path."""
     directory = os.path.dirname(path.rsplit(":", 1)[0] if ":" in path else path)
-    trimmed = _TRIMMED_DIR.match(directory)
+    trimmed = re.match(_TRIMMED_DIR, directory)
     if trimmed is not None:
         candidate = trimmed["module"] + (trimmed["sub"] or "")
         return candidate if candidate in package_dirs.values() else None

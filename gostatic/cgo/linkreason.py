@@ -13,8 +13,6 @@ the summary says what the linker said, and nothing about packages.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Callable, Mapping
 
 from gostatic.cgo.linkerlog import GO_OBJECT_PREFIX, LinkerLog, Undefined, read_linker_log
@@ -70,6 +68,11 @@ def parse_dpkg_search(text: str) -> tuple[Owner, ...]:
 def dpkg_owners(env: Mapping[str, str]) -> OwnerLookup:
     """A lookup asking Debian's dpkg-query (found on ``env``'s PATH), time-bounded; a
     system without it gets :func:`no_owners`."""
+    # Only after a failed link: every full build imports this module (gostatic.builder.climb)
+    # and few need these (~5 ms with what they import).
+    import shutil
+    import subprocess
+
     query = shutil.which("dpkg-query", path=env.get("PATH", os.defpath))
     if query is None:
         return no_owners

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 
 from gostatic.records import TYPE_CHECKING, Record
 
@@ -123,6 +122,10 @@ def trim_stage(stage_root: str, limit: int, in_use: Collection[str]) -> list[str
     uses = stage_uses(stage_root)
     total = sum(u.size for u in uses)
     removed: list[str] = []
+    if total <= limit:
+        return removed
+    import shutil  # only when something goes: shutil imports bz2 and lzma (records.py)
+
     for use in sorted(uses, key=lambda u: u.last_used):
         if total <= limit:
             break

@@ -11,7 +11,6 @@ own kind, and a name in it is only ever a file name inside that stage directory.
 from __future__ import annotations
 
 import os
-import shutil
 
 from gostatic.incremental import codec
 
@@ -52,6 +51,8 @@ def forget_package(stage_root: str, package: str) -> int:
     """Remove ``package``'s binaries and stamps from every stage directory that records
     it, and a stage directory left with none; the number of stage directories changed.
     OSError propagates."""
+    import shutil  # only for `cache clear`: every full build imports this module
+
     try:
         entries = [e for e in os.scandir(stage_root) if e.is_dir(follow_symlinks=False)]
     except FileNotFoundError:
