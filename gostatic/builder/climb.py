@@ -32,8 +32,9 @@ from gostatic.cgo.linkhazards import linker_hazards
 from gostatic.cgo.linkreason import link_failure_reason
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
+from gostatic.incremental.image import Image, read_image
 from gostatic.incremental.install import settle
-from gostatic.incremental.stage import Stage, Stamp, go_build_id
+from gostatic.incremental.stage import Stage, Stamp, build_id_in, go_build_id
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.toolchains import INSTALL_HINT
 
@@ -89,6 +90,9 @@ class _Candidate(Record):
     build_id: str
     hazards: tuple[Hazard, ...]
     needs: tuple[str, ...]
+    # The bytes read and proved, installed as they are; None when the stage's stamp proved
+    # the binary (the install reads it then, and checks what it read).
+    image: Image | None
 
 
 # glibc's static linker warns of a function that loads shared libraries at run time.
@@ -277,9 +281,11 @@ class Climb:
 
     def _check(self, strategy: Strategy, stage_bin: Path, said: str) -> PackageResult | None:
         """Take a rung's binary if it is proved static with no hazard that rules it out
-        (``said``: what go printed building it)."""
+        (``said``: what go printed building it). A binary no stamp vouches for is read
+        once: its bytes are checked, and those bytes are what is installed."""
         build_id = go_build_id(stage_bin)
         stamp = self.stamp
+        image = None
         if (
             stamp is not None
             and not self.setting.fixed_build_id
@@ -290,20 +296,21 @@ class Climb:
             hazards, needs = stamp.hazards, stamp.needs
         else:
             verified = None
-            facts = None if _clean(stage_bin) else _inspect(stage_bin)
+            image, facts, needs = _read_new(stage_bin)
+            if image is not None:
+                build_id = build_id_in(image.data)  # of the bytes checked and installed
             if facts is not None and not facts.is_static:
                 loader = facts.run_time_needs() or "dynamic"
                 self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
             hazards = self._hazards(facts.hazards if facts else (), said)
-            needs = facts.needs if facts else _needs(stage_bin)
         rejection = self._rejection(hazards)
         if rejection is not None:
             # Not kept: rebuilt up to date, go would print no linker warning next time.
             _discard(stage_bin)
             self._record(Attempt(strategy.name, "static", rejection, said))
             return None
-        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs)
+        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs, image)
         if verified is None and self._set_aside_for_musl(strategy, candidate):
             return None
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
@@ -322,7 +329,7 @@ class Climb:
         stamp = Stamp(
             candidate.strategy, candidate.build_id, None, candidate.hazards, candidate.needs
         )
-        wrote = self._install(candidate.stage_bin, stamp, verified)
+        wrote = self._install(candidate, stamp, verified)
         if verified is None:
             self.stage.discard_others(candidate.strategy)
         return PackageResult(
@@ -370,12 +377,15 @@ class Climb:
         self._record(Attempt(strategy.name, "static", detail))
         return True
 
-    def _install(self, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
+    def _install(self, candidate: _Candidate, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
         request = self.setting.request
         base = self._cwd / (request.go_args.workdir or ".")
         output = (str(base / self.output), self.output) if self.output else None
-        return settle(self.stage, str(stage_bin), output, new, old, read_fully=True)
+        stage_bin = str(candidate.stage_bin)
+        return settle(
+            self.stage, stage_bin, output, new, old, read_fully=True, image=candidate.image
+        )
 
     def _not_static(self, go_error: str | None = None) -> PackageResult:
         """The result of a climb that installed nothing (``go_error``: the code did not
@@ -398,24 +408,28 @@ def _discard(path: Path) -> None:
         pass  # gone already, or the stage is read-only: the next build relinks or says so
 
 
-def _clean(path: Path) -> bool:
-    """Whether the re-check finds the binary static with no hazard. It is stricter than
-    gostatic.elf.facts and does without pyelftools (~45 ms to import, on the CPU go links with):
-    that is read only for a binary the re-check does not clear, to say why."""
-    from gostatic.incremental.recheck import still_static
+def _read_new(path: Path) -> tuple[Image | None, ElfFacts | None, tuple[str, ...]]:
+    """A stage binary no stamp vouches for, read once: its bytes (None when they cannot be
+    read; the full reading of the file then says why), the full reading's facts where the
+    re-check does not clear the binary, and its run-time needs (gostatic.elf.needs).
 
-    return still_static(str(path))
+    The re-check (gostatic.incremental.recheck) is stricter than gostatic.elf.facts and
+    does without pyelftools (~45 ms to import, on the CPU go links with): that is only
+    imported for a binary the re-check does not clear, to say why."""
+    from gostatic.incremental.recheck import still_static_in
 
+    try:
+        image = read_image(str(path))
+    except OSError:
+        from gostatic.elf.facts import inspect_elf
 
-def _needs(path: Path) -> tuple[str, ...]:
-    """The run-time needs of a binary the re-check cleared (gostatic.elf.needs, without
-    pyelftools)."""
-    from gostatic.elf.needs import binary_needs
+        facts = inspect_elf(path)
+        return None, facts, facts.needs
+    if still_static_in(image.data):
+        from gostatic.elf.needs import image_needs
 
-    return binary_needs(str(path))
+        return image, None, image_needs(image.data, str(path))
+    from gostatic.elf.facts import inspect_image
 
-
-def _inspect(path: Path) -> ElfFacts:
-    from gostatic.elf.facts import inspect_elf  # pyelftools is only imported when a binary changed
-
-    return inspect_elf(path)
+    facts = inspect_image(str(path), image.data)
+    return image, facts, facts.needs

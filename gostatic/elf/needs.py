@@ -107,14 +107,27 @@ def binary_needs(path: str) -> tuple[str, ...]:
     path, on a binary it has already proved static. () for a file that is not a Go binary."""
     import mmap
 
-    from gostatic.elf.layout import read_layout
-
     try:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:
                 return ()
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                layout = read_layout(mm)
-                return needs_in(mm, layout) if layout is not None else ()
+                return _needs_of(mm)
     except (OSError, ValueError) as exc:
         raise ElfError(f"{path}: cannot read the binary's needs ({exc})") from None
+
+
+def image_needs(data: bytes, shown: str) -> tuple[str, ...]:
+    """:func:`binary_needs` of a binary already read whole (gostatic.incremental.image),
+    ``shown`` naming it in the error."""
+    try:
+        return _needs_of(data)
+    except ValueError as exc:
+        raise ElfError(f"{shown}: cannot read the binary's needs ({exc})") from None
+
+
+def _needs_of(data: Data) -> tuple[str, ...]:
+    from gostatic.elf.layout import read_layout
+
+    layout = read_layout(data)
+    return needs_in(data, layout) if layout is not None else ()

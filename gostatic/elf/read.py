@@ -3,12 +3,15 @@
 Every way a file can fail to be a readable ELF (missing, truncated, corrupt, a pyelftools
 exception) becomes one :class:`ElfError` with a one-line message that starts with the path.
 The facts come back as an immutable :class:`ElfHeaders`, with the file's read-only ``mmap``
-for the byte scans that follow, so a 100 MB binary is never read into memory whole.
+for the byte scans that follow, so a 100 MB binary is never read into memory whole; or, for
+a binary about to be installed, with the bytes already read (:func:`read_elf_image`), so
+that what is installed is what was read.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import mmap
 import os
 import stat
@@ -23,8 +26,9 @@ from gostatic.errors import ElfError
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
-    import io
     from collections.abc import Callable
+
+    from gostatic.elf.layout import Data
 
 T = TypeVar("T")
 
@@ -53,7 +57,7 @@ class ElfHeaders(Record):
     layout: ElfLayout
 
 
-def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, mmap.mmap], T]) -> T:
+def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, Data], T]) -> T:
     """Read the headers of the ELF at ``path`` and return ``use(headers, mm)``, called while
     the file is mapped; any failure, in ``use`` too, is an :class:`ElfError`."""
     raw = os.fspath(path)
@@ -64,9 +68,33 @@ def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, mmap.mmap]
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ElfError(_os_error_message(shown, exc)) from None
-    try:
+
+    def read() -> T:
         with os.fdopen(fd, "rb") as fh:
             return _read_open(name, shown, fh, use)
+
+    return _as_elf_error(shown, read)
+
+
+def read_elf_image(path: str, data: bytes, use: Callable[[ElfHeaders, Data], T]) -> T:
+    """:func:`read_elf` of the file at ``path`` as it was read whole into ``data``: pyelftools
+    and ``use`` read those bytes, not the file, which may have changed since."""
+    shown = _shown(path)
+
+    def read() -> T:
+        size = len(data)
+        if size == 0:
+            raise ElfError(f"{shown}: empty file")
+        _check_ident(shown, data[:16], size)
+        return use(_headers(path, shown, _open_elf(io.BytesIO(data)), data, size), data)
+
+    return _as_elf_error(shown, read)
+
+
+def _as_elf_error(shown: str, read: Callable[[], T]) -> T:
+    """``read()``, any failure an :class:`ElfError` naming ``shown``."""
+    try:
+        return read()
     except (ElfError, KeyboardInterrupt, MemoryError):
         raise
     except OSError as exc:
@@ -84,9 +112,9 @@ def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, mmap.mmap]
 
 
 def _read_open(
-    name: str, shown: str, fh: io.BufferedReader, use: Callable[[ElfHeaders, mmap.mmap], T]
+    name: str, shown: str, fh: io.BufferedReader, use: Callable[[ElfHeaders, Data], T]
 ) -> T:
-    size = _check_ident(shown, fh)
+    size = _check_file(shown, fh)
     # The mapping lives only as long as this call. If another process truncates the file
     # while it is mapped, touching the lost pages raises SIGBUS; go build and gostatic
     # replace outputs by rename, which leaves this open inode intact.
@@ -94,7 +122,7 @@ def _read_open(
         return use(_headers(name, shown, _open_elf(fh), mm, size), mm)
 
 
-def _check_ident(shown: str, fh: io.BufferedReader) -> int:
+def _check_file(shown: str, fh: io.BufferedReader) -> int:
     """The file's size, once it is known to be a regular file with a sound ELF ident."""
     st = os.fstat(fh.fileno())
     if stat.S_ISDIR(st.st_mode):
@@ -103,7 +131,14 @@ def _check_ident(shown: str, fh: io.BufferedReader) -> int:
         raise ElfError(f"{shown}: not a regular file")
     if st.st_size == 0:
         raise ElfError(f"{shown}: empty file")
-    ident = fh.read(16)
+    _check_ident(shown, fh.read(16), st.st_size)
+    fh.seek(0)
+    return st.st_size
+
+
+def _check_ident(shown: str, ident: bytes, size: int) -> None:
+    """Refuse a file of ``size`` bytes whose first (up to 16) bytes, ``ident``, are not a
+    sound ELF ident."""
     if not ident.startswith(_ELF_MAGIC):
         if _ELF_MAGIC.startswith(ident) and len(ident) < 16:
             raise ElfError(f"{shown}: truncated ELF file (header)")
@@ -114,13 +149,11 @@ def _check_ident(shown: str, fh: io.BufferedReader) -> int:
         raise ElfError(f"{shown}: corrupt ELF header (unknown class {ident[4]})")
     if ident[5] not in (1, 2):
         raise ElfError(f"{shown}: corrupt ELF header (unknown byte order {ident[5]})")
-    if st.st_size < (52 if ident[4] == 1 else 64):
+    if size < (52 if ident[4] == 1 else 64):
         raise ElfError(f"{shown}: truncated ELF file (header)")
-    fh.seek(0)
-    return st.st_size
 
 
-def _headers(name: str, shown: str, elf: _Elf, mm: mmap.mmap, size: int) -> ElfHeaders:
+def _headers(name: str, shown: str, elf: _Elf, mm: Data, size: int) -> ElfHeaders:
     header = elf.header
     elf_class = elf.elfclass
     order = "<" if elf.little_endian else ">"
@@ -194,7 +227,7 @@ class _Dynamic:
         self.flags_1 = 0
         self.soname: str | None = None
 
-    def read(self, elf: _Elf, shown: str, mm: mmap.mmap, offset: int, filesz: int) -> None:
+    def read(self, elf: _Elf, shown: str, mm: Data, offset: int, filesz: int) -> None:
         entries = _dynamic_entries(elf, mm, offset, filesz)
         for tag, val in entries:
             if tag == DT_FLAGS_1:
@@ -214,14 +247,14 @@ class _Dynamic:
                 self.soname = text
 
 
-def _dynamic_string(shown: str, mm: mmap.mmap, start: int) -> str:
+def _dynamic_string(shown: str, mm: Data, start: int) -> str:
     end = mm.find(b"\x00", start)
     if start >= len(mm) or end < 0:
         raise ElfError(f"{shown}: corrupt ELF file (DT_NEEDED name outside the file)")
     return mm[start:end].decode("utf-8", "backslashreplace")
 
 
-def _dynamic_entries(elf: _Elf, mm: mmap.mmap, offset: int, filesz: int) -> list[tuple[int, int]]:
+def _dynamic_entries(elf: _Elf, mm: Data, offset: int, filesz: int) -> list[tuple[int, int]]:
     """The (tag, value) pairs of a dynamic segment, up to DT_NULL or its end.
 
     Parsed by hand rather than with pyelftools' DynamicSegment: its tag iterator reads on
