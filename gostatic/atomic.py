@@ -193,17 +193,13 @@ def _copy_into(src: str, fd: int) -> None:
             # No sendfile to a regular file here: copy through memory.
             while chunk := source.read(_COPY_CHUNK):
                 _write_all(fd, chunk)
-    _start_writeback(fd)
-
-
-def _start_writeback(fd: int) -> None:
-    """Start writing a copy to disk now, while the caller does something else (the
-    install checks the bytes it wrote): renaming a file over another makes ext4 start
-    that writeback and wait on it (auto_da_alloc; docs/performance.md has what this
-    saves). The data still reaches the disk before the rename, as before; only the start
-    is earlier. (posix_fallocate would skip the writeback at the rename altogether, but a
-    crash could then leave zeros under the output's name, with the inode, size and mtime
-    that the stage's stamp trusts.)"""
+    # Start writing the copy to disk now, while the caller does something else (the
+    # install checks the copy): renaming a file over another makes ext4 start that writeback
+    # and wait on it (auto_da_alloc; docs/performance.md has what this saves). The data
+    # still reaches the disk before the rename, as before; only the start is earlier.
+    # (posix_fallocate would skip the writeback at the rename altogether, but a crash
+    # could then leave zeros under the output's name, with the inode, size and mtime
+    # that the stage's stamp trusts.)
     if _fadvise is not None:
         try:  # noqa: SIM105 (contextlib is one more import)
             _fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
@@ -216,7 +212,8 @@ _fadvise = getattr(os, "posix_fadvise", None)
 
 def copy_beside(src: StrPath, dest: StrPath, shown: str | None = None) -> str:
     """A copy of the binary ``src`` beside ``dest``, with ``src``'s mode, for
-    :func:`put_in_place` (or :func:`discard`).
+    :func:`put_in_place` (or :func:`discard`): the caller can check the very bytes it is
+    about to install while the copy is written out.
 
     Only a regular file (or a symlink, which is replaced, not followed) is ever replaced:
     renaming over a device node such as /dev/null would swap it for a binary. And, as
@@ -224,29 +221,12 @@ def copy_beside(src: StrPath, dest: StrPath, shown: str | None = None) -> str:
     file (a source file named by -o): :class:`NotAnObjectFile`, naming ``dest`` as
     ``shown`` (the user's spelling of it).
     """
-    source = os.fspath(src)
-    # go wrote the stage with its own executable mode.
-    executable = stat.S_IMODE(os.stat(source).st_mode)
-    return _beside(dest, shown, lambda fd: _copy_into(source, fd), executable)
-
-
-def write_beside(data: bytes, dest: StrPath, mode: int, shown: str | None = None) -> str:
-    """:func:`copy_beside` of a binary already read (``data``, of permission bits
-    ``mode``): the caller can check the very bytes it is about to install while their
-    copy is written out to disk."""
-
-    def fill(fd: int) -> None:
-        _write_all(fd, data)
-        _start_writeback(fd)
-
-    return _beside(dest, shown, fill, mode)
-
-
-def _beside(dest: StrPath, shown: str | None, fill: Callable[[int], None], mode: int) -> str:
-    target = os.fspath(dest)
+    source, target = os.fspath(src), os.fspath(dest)
     _check_replaceable(target)
     _check_object_file(target, target if shown is None else shown)
-    return _write_beside(target, fill, mode)
+    # go wrote the stage with its own executable mode.
+    executable = stat.S_IMODE(os.stat(source).st_mode)
+    return _write_beside(target, lambda fd: _copy_into(source, fd), executable)
 
 
 def put_in_place(copy: str, dest: StrPath) -> None:

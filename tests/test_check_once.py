@@ -1,11 +1,11 @@
-"""A binary go has just linked is read once, scanned once, and installed from the bytes
-that were scanned (docs/performance.md, "The bytes checked are the bytes installed").
+"""A binary go has just linked is copied once, scanned once, and the scanned copy is what
+is installed (docs/performance.md, "The bytes checked are the bytes installed").
 
 gostatic runs in a child interpreter with a hook in place. The scans are counted, not
 timed: the hook counts the calls of the hazard search (gostatic.elf.scan.signatures_found).
-The installed bytes are held to what was read by a hook that rewrites the stage binary
-right after gostatic read it; readelf and a run in an empty root are the oracles for what
-was installed.
+The installed bytes are held to the copy by a hook that rewrites the stage binary right
+after gostatic copied it; readelf and a run in an empty root are the oracles for what was
+installed.
 """
 
 from __future__ import annotations
@@ -42,24 +42,27 @@ def _counting(*args, **kwargs):
 scan.signatures_found = _counting
 """
 
-# Every reading of a stage binary, followed at once by another hand's rewrite of the file
-# in place (zeros past its first 64 KiB: the Go build ID kept, the program gone). The
-# bytes each reading returned are saved as READ_DIR/0, READ_DIR/1 ...
+# Every copy of a stage binary (the one reading of it), followed at once by another hand's
+# rewrite of the stage file in place (zeros past its first 64 KiB: the Go build ID kept,
+# the program gone). The bytes of each copy are saved as COPIES/0, COPIES/1 ...
 _REWRITING = """
 import os
-import gostatic.incremental.image as image
+import gostatic.incremental.snapshot as snapshot
 _calls = []
-_read = image.read_image
-def _read_then_rewritten(path):
-    read = _read(path)
-    with open(os.path.join(os.environ["READ_DIR"], str(len(_calls))), "wb") as f:
-        f.write(read.data)
-    with open(path, "r+b") as f:
+_copy_beside = snapshot.copy_beside
+def _copy_then_rewrite(stage_bin, dest, shown):
+    copy = _copy_beside(stage_bin, dest, shown)
+    with open(copy, "rb") as f:
+        copied = f.read()
+    with open(os.path.join(os.environ["COPIES"], str(len(_calls))), "wb") as f:
+        f.write(copied)
+    size = os.path.getsize(stage_bin)
+    with open(stage_bin, "r+b") as f:
         f.seek(64 * 1024)
-        f.write(bytes(len(read.data) - 64 * 1024))
-    _calls.append(path)
-    return read
-image.read_image = _read_then_rewritten
+        f.write(bytes(size - 64 * 1024))
+    _calls.append(stage_bin)
+    return copy
+snapshot.copy_beside = _copy_then_rewrite
 """
 
 _MAIN = """
@@ -132,13 +135,13 @@ def test_an_output_replaced_behind_gostatic_is_scanned_once(
 
 
 @pytest.mark.parametrize("change", ["none", "source changed", "output removed"])
-def test_the_bytes_read_are_installed_though_the_stage_is_rewritten_after(
+def test_the_copy_is_installed_though_the_stage_is_rewritten_after(
     hello: Path, tmp_path: Path, gostatic_env: dict[str, str], change: str
 ) -> None:
     # A cold build (the full path), a relink on the fast path, an install again from the
-    # stamp (the fast path): each reads the stage binary once and installs what it read.
-    env = {**gostatic_env, "READ_DIR": str(tmp_path / "read")}
-    (tmp_path / "read").mkdir()
+    # stamp (the fast path): each copies the stage binary once and installs that copy.
+    env = {**gostatic_env, "COPIES": str(tmp_path / "copies")}
+    (tmp_path / "copies").mkdir()
     if change != "none":
         first_build(hello, env)
     if change == "source changed":
@@ -149,11 +152,11 @@ def test_the_bytes_read_are_installed_though_the_stage_is_rewritten_after(
     assert said["calls"] == 1 and said["full_path"] is (change == "none")
 
     binary = hello / "bin" / "hello"
-    read = (tmp_path / "read" / "0").read_bytes()
+    copied = (tmp_path / "copies" / "0").read_bytes()
     [stage_bin] = (Path(env["GOSTATIC_CACHE_DIR"]) / "stage").glob("*/plain/hello")
     rewritten = stage_bin.read_bytes()
-    assert rewritten[64 * 1024 :] == bytes(len(read) - 64 * 1024)  # the hook did rewrite it
-    assert binary.read_bytes() == read
+    assert rewritten[64 * 1024 :] == bytes(len(copied) - 64 * 1024)  # the hook rewrote it
+    assert binary.read_bytes() == copied
     assert_static_by_readelf(binary)
     proc = run_in_empty_root(binary, tmp_path / "root")
     greeting = "Again 42!" if change == "source changed" else "Hello 42!"

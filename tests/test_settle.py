@@ -1,7 +1,7 @@
-"""gostatic.incremental.install on real Go binaries: what reaches the output is the bytes
-that were read and checked, whatever happens to the stage file after that one reading.
+"""gostatic.incremental.install on real Go binaries: what reaches the output is the copy
+that was checked, whatever happens to the stage file after that one copy was made.
 
-A hand rewrites the stage binary right after it was read, keeping its Go build ID: one of
+A hand rewrites the stage binary right after it was copied, keeping its Go build ID: one of
 its program headers becomes an interpreter request, which every check refuses. Oracles:
 readelf and a run in an empty root for the installed file, and the bytes themselves.
 """
@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from gostatic.incremental import image as image_module
-from gostatic.incremental import install
-from gostatic.incremental.image import Image, read_image
+from gostatic.incremental import install, snapshot
 from gostatic.incremental.install import NotProved, settle
 from gostatic.incremental.recheck import still_static, still_static_in
+from gostatic.incremental.snapshot import Snapshot, map_file
 from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id, go_build_id
 from tests.support import (
     GO,
@@ -104,19 +103,20 @@ def proof_of(binary: bytes, hazards: tuple[tuple[str, str], ...] = ()) -> Stamp:
     return Stamp("plain", build_id, None, hazards, ())
 
 
-def rewritten_after_reading(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Make the install's reading of a stage binary rewrite the file right after it was
-    read; the paths read, in order."""
-    read: list[str] = []
+def rewritten_after_copying(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make the install's copy of a stage binary rewrite the stage file right after the
+    copy was made; the stage binaries copied, in order."""
+    copied: list[str] = []
+    copy_beside = snapshot.copy_beside
 
-    def read_then_rewritten(path: str) -> Image:
-        image = read_image(path)
-        rewrite(path)
-        read.append(path)
-        return image
+    def copy_then_rewrite(stage_bin: str, dest: str, shown: str) -> str:
+        copy = copy_beside(stage_bin, dest, shown)
+        rewrite(stage_bin)
+        copied.append(stage_bin)
+        return copy
 
-    monkeypatch.setattr(install, "read_image", read_then_rewritten)
-    return read
+    monkeypatch.setattr(snapshot, "copy_beside", copy_then_rewrite)
+    return copied
 
 
 def assert_runs(binary: Path, root: Path, said: str = "Hello 42!") -> None:
@@ -125,48 +125,60 @@ def assert_runs(binary: Path, root: Path, said: str = "Hello 42!") -> None:
     assert proc.returncode == 0 and said in proc.stdout, proc
 
 
-def test_the_bytes_checked_are_installed_though_the_stage_changed_since(
+def test_the_copy_checked_is_installed_though_the_stage_changed_since(
     tmp_path: Path, hello: bytes
 ) -> None:
     stage, stage_bin = staged(tmp_path, hello)
-    image = read_image(stage_bin)
-    assert still_static_in(image.data)
-    rewrite(stage_bin)
-    assert not still_static(stage_bin)  # what the stage holds now would not pass
-
     output = tmp_path / "bin" / "app"
-    proof = proof_of(image.data)
-    assert settle(stage, stage_bin, (str(output), "bin/app"), proof, None, read_fully=True,
-                  image=image)  # fmt: skip
+    with Snapshot(stage_bin, (str(output), "bin/app")) as checked:
+        assert checked.copy is not None and os.path.dirname(checked.copy) == str(output.parent)
+        assert still_static_in(checked.data)
+        proof = proof_of(hello)
+        rewrite(stage_bin)
+        assert not still_static(stage_bin)  # what the stage holds now would not pass
+        assert settle(stage, stage_bin, (str(output), "bin/app"), proof, None,
+                      read_fully=True, checked=checked)  # fmt: skip
     assert output.read_bytes() == hello != Path(stage_bin).read_bytes()
     assert os.stat(output).st_mode & 0o777 == 0o755
+    assert os.listdir(output.parent) == ["app"]
     stamp = stage.read_stamp()
     assert stamp is not None and stamp == proof._replace(output=file_id(output))
     assert_runs(output, tmp_path / "root")
 
 
+def test_a_snapshot_not_put_in_place_is_removed(tmp_path: Path, hello: bytes) -> None:
+    _, stage_bin = staged(tmp_path, hello)
+    output = tmp_path / "app"
+    with pytest.raises(KeyboardInterrupt), Snapshot(stage_bin, (str(output), "app")) as copy:
+        assert copy.copy is not None and os.path.exists(copy.copy)
+        raise KeyboardInterrupt
+    assert os.listdir(tmp_path) == ["stage"]
+    with Snapshot(stage_bin, None) as itself:  # nothing to install: the stage binary is read
+        assert itself.copy is None and itself.path == stage_bin and itself.data[:] == hello
+
+
 @pytest.mark.parametrize("read_fully", [False, True])  # the fast path, the full path
-def test_a_stamped_binary_is_read_once_and_installed_as_read(
+def test_a_stamped_binary_is_copied_once_and_installed_as_copied(
     tmp_path: Path, hello: bytes, monkeypatch: pytest.MonkeyPatch, read_fully: bool
 ) -> None:
     stage, stage_bin = staged(tmp_path, hello)
-    read = rewritten_after_reading(monkeypatch)
+    copied = rewritten_after_copying(monkeypatch)
     output = tmp_path / "app"
     assert settle(stage, stage_bin, (str(output), "app"), proof_of(hello), None,
                   read_fully=read_fully)  # fmt: skip
-    assert read == [stage_bin]
+    assert copied == [stage_bin]
     assert output.read_bytes() == hello != Path(stage_bin).read_bytes()
     assert_runs(output, tmp_path / "root")
 
 
-def test_the_full_reading_reads_the_bytes_read(
+def test_the_full_reading_reads_the_copy(
     tmp_path: Path, plugin_stub: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A stamp with a hazard: the cheap re-check says no, pyelftools must settle it, and it
-    # reads the bytes the install read, not the file rewritten since.
+    # reads the copy, not the stage file rewritten since.
     stage, stage_bin = staged(tmp_path, plugin_stub)
     assert not still_static(stage_bin)
-    read = rewritten_after_reading(monkeypatch)
+    copied = rewritten_after_copying(monkeypatch)
     from gostatic.elf.facts import inspect_elf
 
     hazards = inspect_elf(stage_bin).hazards
@@ -174,7 +186,7 @@ def test_the_full_reading_reads_the_bytes_read(
     output = tmp_path / "app"
     assert settle(stage, stage_bin, (str(output), "app"), proof_of(plugin_stub, hazards), None,
                   read_fully=True)  # fmt: skip
-    assert read == [stage_bin]
+    assert copied == [stage_bin]
     assert output.read_bytes() == plugin_stub != Path(stage_bin).read_bytes()
     assert_runs(output, tmp_path / "root", "Hello plugin: not implemented")
 
@@ -184,7 +196,7 @@ def test_bytes_that_changed_before_the_reading_are_never_installed(
     tmp_path: Path, hello: bytes, read_fully: bool
 ) -> None:
     stage, stage_bin = staged(tmp_path, hello)
-    rewrite(stage_bin)  # after the proof, before the install reads it
+    rewrite(stage_bin)  # after the proof, before the install copies it
     assert go_build_id(stage_bin) == build_id_in(hello)
     output = tmp_path / "out" / "app"
     output.parent.mkdir()
@@ -208,25 +220,31 @@ def test_another_binary_is_not_installed_for_the_proved_one(tmp_path: Path, hell
     assert not (tmp_path / "app").exists()
 
 
-def test_with_no_output_the_bytes_are_proved_and_the_stage_stamped(
+def test_with_no_output_the_stage_binary_is_proved_and_the_stage_stamped(
     tmp_path: Path, hello: bytes
 ) -> None:
     stage, stage_bin = staged(tmp_path, hello)
     proof = proof_of(hello)
-    assert install.install_proved(stage, stage_bin, None, lambda image: proof) == proof
-    assert stage.read_stamp() == proof
-    assert install.install_proved(stage, stage_bin, None, lambda image: None) is None
+    read: list[bytes] = []
+
+    def prove(binary: Snapshot) -> Stamp:
+        read.append(binary.data[:])
+        return proof
+
+    assert install.install_proved(stage, stage_bin, None, prove) == proof
+    assert read == [hello] and stage.read_stamp() == proof
+    assert install.install_proved(stage, stage_bin, None, lambda binary: None) is None
+    assert sorted(os.listdir(Path(stage_bin).parent)) == ["app"]
 
 
 def test_a_stage_file_that_is_not_regular_is_refused_without_waiting(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     with pytest.raises(OSError):
-        image_module.read_image(str(fifo))  # a plain open would wait for a writer
+        map_file(str(fifo))  # a plain open would wait for a writer
     with pytest.raises(OSError):
-        image_module.read_image(str(tmp_path))
+        map_file(str(tmp_path))
     assert not still_static(str(fifo))
     empty = tmp_path / "empty"
     empty.write_bytes(b"")
-    empty.chmod(0o640)
-    assert image_module.read_image(str(empty)) == Image(b"", 0o640)
+    assert map_file(str(empty)) == b""

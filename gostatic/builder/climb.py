@@ -30,10 +30,11 @@ from gostatic.builder.rungchoice import (
 )
 from gostatic.cgo.linkhazards import linker_hazards
 from gostatic.cgo.linkreason import link_failure_reason
+from gostatic.errors import GostaticError
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
-from gostatic.incremental.image import Image, read_image
 from gostatic.incremental.install import settle
+from gostatic.incremental.snapshot import Snapshot
 from gostatic.incremental.stage import Stage, Stamp, build_id_in, go_build_id
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.toolchains import INSTALL_HINT
@@ -90,9 +91,9 @@ class _Candidate(Record):
     build_id: str
     hazards: tuple[Hazard, ...]
     needs: tuple[str, ...]
-    # The bytes read and proved, installed as they are; None when the stage's stamp proved
-    # the binary (the install reads it then, and checks what it read).
-    image: Image | None
+    # The copy beside the output that was read to prove it, installed as it is; None
+    # where it was proved otherwise (the install then copies it and checks the copy).
+    checked: Snapshot | None
 
 
 # glibc's static linker warns of a function that loads shared libraries at run time.
@@ -281,37 +282,46 @@ class Climb:
 
     def _check(self, strategy: Strategy, stage_bin: Path, said: str) -> PackageResult | None:
         """Take a rung's binary if it is proved static with no hazard that rules it out
-        (``said``: what go printed building it). A binary no stamp vouches for is read
-        once: its bytes are checked, and those bytes are what is installed."""
+        (``said``: what go printed building it)."""
         build_id = go_build_id(stage_bin)
         stamp = self.stamp
-        image = None
         if (
             stamp is not None
             and not self.setting.fixed_build_id
             and stamp.strategy == strategy.name
             and stamp.build_id == build_id
         ):
-            verified: Stamp | None = stamp  # proved static by an earlier run: no ELF read
-            hazards, needs = stamp.hazards, stamp.needs
-        else:
-            verified = None
-            image, facts, needs = _read_new(stage_bin)
-            if image is not None:
-                build_id = build_id_in(image.data)  # of the bytes checked and installed
+            # Proved static by an earlier run: no ELF read.
+            proved = _Candidate(strategy.name, stage_bin, build_id or "", stamp.hazards,
+                                stamp.needs, None)  # fmt: skip
+            return self._take(strategy, proved, said, stamp)
+        # A binary no stamp vouches for is read once, in the copy that is installed.
+        with _snapshot(str(stage_bin), self._output()) as snapshot:
+            facts, needs = _read_new(snapshot, str(stage_bin))
             if facts is not None and not facts.is_static:
                 loader = facts.run_time_needs() or "dynamic"
                 self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
             hazards = self._hazards(facts.hazards if facts else (), said)
-        rejection = self._rejection(hazards)
+            build_id = build_id_in(snapshot.data)
+            candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs,
+                                   snapshot)  # fmt: skip
+            return self._take(strategy, candidate, said, None)
+
+    def _take(
+        self, strategy: Strategy, candidate: _Candidate, said: str, verified: Stamp | None
+    ) -> PackageResult | None:
+        """Install a static binary unless a hazard rules it out or it is set aside;
+        ``verified`` is the stamp that proved it."""
+        rejection = self._rejection(candidate.hazards)
         if rejection is not None:
             # Not kept: rebuilt up to date, go would print no linker warning next time.
-            _discard(stage_bin)
+            _discard(candidate.stage_bin)
             self._record(Attempt(strategy.name, "static", rejection, said))
             return None
-        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs, image)
-        if verified is None and self._set_aside_for_musl(strategy, candidate):
+        # A binary set aside is copied and checked again if it is installed after all.
+        held = candidate._replace(checked=None)
+        if verified is None and self._set_aside_for_musl(strategy, held):
             return None
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
         return self._accept(candidate, verified)
@@ -377,15 +387,15 @@ class Climb:
         self._record(Attempt(strategy.name, "static", detail))
         return True
 
+    def _output(self) -> tuple[str, str] | None:
+        """Where the binary is installed, and the user's spelling of it (None: nowhere)."""
+        base = self._cwd / (self.setting.request.go_args.workdir or ".")
+        return (str(base / self.output), self.output) if self.output else None
+
     def _install(self, candidate: _Candidate, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
-        request = self.setting.request
-        base = self._cwd / (request.go_args.workdir or ".")
-        output = (str(base / self.output), self.output) if self.output else None
-        stage_bin = str(candidate.stage_bin)
-        return settle(
-            self.stage, stage_bin, output, new, old, read_fully=True, image=candidate.image
-        )
+        return settle(self.stage, str(candidate.stage_bin), self._output(), new, old,
+                      read_fully=True, checked=candidate.checked)  # fmt: skip
 
     def _not_static(self, go_error: str | None = None) -> PackageResult:
         """The result of a climb that installed nothing (``go_error``: the code did not
@@ -408,28 +418,30 @@ def _discard(path: Path) -> None:
         pass  # gone already, or the stage is read-only: the next build relinks or says so
 
 
-def _read_new(path: Path) -> tuple[Image | None, ElfFacts | None, tuple[str, ...]]:
-    """A stage binary no stamp vouches for, read once: its bytes (None when they cannot be
-    read; the full reading of the file then says why), the full reading's facts where the
-    re-check does not clear the binary, and its run-time needs (gostatic.elf.needs).
+def _snapshot(stage_bin: str, output: tuple[str, str] | None) -> Snapshot:
+    """The copy of a new stage binary beside the output, which is read and installed; the
+    stage binary itself where there is no output, or where no copy can be written there
+    (the install then says why, as it would have)."""
+    try:
+        return Snapshot(stage_bin, output)
+    except (OSError, GostaticError):
+        if output is None:
+            raise
+        return Snapshot(stage_bin, None)
 
-    The re-check (gostatic.incremental.recheck) is stricter than gostatic.elf.facts and
-    does without pyelftools (~45 ms to import, on the CPU go links with): that is only
-    imported for a binary the re-check does not clear, to say why."""
+
+def _read_new(snapshot: Snapshot, shown: str) -> tuple[ElfFacts | None, tuple[str, ...]]:
+    """The full reading's facts of a new binary where the re-check does not clear it, and
+    its run-time needs (gostatic.elf.needs). The re-check (gostatic.incremental.recheck) is
+    stricter than gostatic.elf.facts and does without pyelftools (~45 ms to import, on the
+    CPU go links with): that is only imported for a binary the re-check does not clear."""
     from gostatic.incremental.recheck import still_static_in
 
-    try:
-        image = read_image(str(path))
-    except OSError:
-        from gostatic.elf.facts import inspect_elf
+    if still_static_in(snapshot.data):
+        from gostatic.elf.needs import needs_of
 
-        facts = inspect_elf(path)
-        return None, facts, facts.needs
-    if still_static_in(image.data):
-        from gostatic.elf.needs import image_needs
+        return None, needs_of(snapshot.data, shown)
+    from gostatic.elf.facts import inspect_elf
 
-        return image, None, image_needs(image.data, str(path))
-    from gostatic.elf.facts import inspect_image
-
-    facts = inspect_image(str(path), image.data)
-    return image, facts, facts.needs
+    facts = inspect_elf(snapshot.path, shown)
+    return facts, facts.needs

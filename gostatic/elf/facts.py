@@ -16,17 +16,17 @@ from gostatic.elf.buildinfo import GoBuildInfo, read_build_info
 from gostatic.elf.hazards import find_hazards
 from gostatic.elf.kind import ET_DYN, not_a_program
 from gostatic.elf.needs import needs_in
-from gostatic.elf.read import ElfHeaders, read_elf, read_elf_image
+from gostatic.elf.read import ElfHeaders, read_elf
 from gostatic.errors import ElfError
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
+    import mmap
     import os
 
     from gostatic.elf.hazard import Hazard
-    from gostatic.elf.layout import Data
 
-__all__ = ["ElfFacts", "Kind", "inspect_elf", "inspect_image"]
+__all__ = ["ElfFacts", "Kind", "inspect_elf"]
 
 Kind = Literal["static", "static-pie", "dynamic"]
 
@@ -57,19 +57,14 @@ class ElfFacts(Record):
         return "; ".join(parts)
 
 
-def inspect_elf(path: str | os.PathLike[str]) -> ElfFacts:
-    """Read the ELF program at ``path``; raise :class:`ElfError` (one line, path first) on any
-    failure, and for a file that is not a program (an object file, a shared library ...)."""
-    return read_elf(path, _facts)
+def inspect_elf(path: str | os.PathLike[str], shown_as: str | None = None) -> ElfFacts:
+    """Read the ELF program at ``path``; raise :class:`ElfError` (one line, path first, or
+    ``shown_as`` first when given) on any failure, and for a file that is not a program (an
+    object file, a shared library ...)."""
+    return read_elf(path, _facts, shown_as)
 
 
-def inspect_image(path: str, data: bytes) -> ElfFacts:
-    """:func:`inspect_elf` of the file at ``path`` as it was read whole into ``data``
-    (gostatic.incremental.image): the facts are those of these bytes, installed next."""
-    return read_elf_image(path, data, _facts)
-
-
-def _facts(headers: ElfHeaders, mm: Data) -> ElfFacts:
+def _facts(headers: ElfHeaders, mm: mmap.mmap) -> ElfFacts:
     has_interp = headers.interpreter is not None
     refusal = not_a_program(
         headers.e_type, headers.entry, has_interp, headers.flags_1, headers.soname

@@ -112,22 +112,18 @@ def binary_needs(path: str) -> tuple[str, ...]:
             if os.fstat(f.fileno()).st_size == 0:
                 return ()
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return _needs_of(mm)
-    except (OSError, ValueError) as exc:
+                return needs_of(mm, path)
+    except OSError as exc:
         raise ElfError(f"{path}: cannot read the binary's needs ({exc})") from None
 
 
-def image_needs(data: bytes, shown: str) -> tuple[str, ...]:
-    """:func:`binary_needs` of a binary already read whole (gostatic.incremental.image),
-    ``shown`` naming it in the error."""
-    try:
-        return _needs_of(data)
-    except ValueError as exc:
-        raise ElfError(f"{shown}: cannot read the binary's needs ({exc})") from None
-
-
-def _needs_of(data: Data) -> tuple[str, ...]:
+def needs_of(data: Data, shown: str) -> tuple[str, ...]:
+    """:func:`binary_needs` of a whole file already mapped (or read), ``shown`` naming it in
+    the error: the install reads the needs from the bytes it checks and installs."""
     from gostatic.elf.layout import read_layout
 
-    layout = read_layout(data)
-    return needs_in(data, layout) if layout is not None else ()
+    try:
+        layout = read_layout(data)
+        return needs_in(data, layout) if layout is not None else ()
+    except ValueError as exc:
+        raise ElfError(f"{shown}: cannot read the binary's needs ({exc})") from None

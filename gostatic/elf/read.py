@@ -3,15 +3,12 @@
 Every way a file can fail to be a readable ELF (missing, truncated, corrupt, a pyelftools
 exception) becomes one :class:`ElfError` with a one-line message that starts with the path.
 The facts come back as an immutable :class:`ElfHeaders`, with the file's read-only ``mmap``
-for the byte scans that follow, so a 100 MB binary is never read into memory whole; or, for
-a binary about to be installed, with the bytes already read (:func:`read_elf_image`), so
-that what is installed is what was read.
+for the byte scans that follow, so a 100 MB binary is never read into memory whole.
 """
 
 from __future__ import annotations
 
 import errno
-import io
 import mmap
 import os
 import stat
@@ -26,9 +23,8 @@ from gostatic.errors import ElfError
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
+    import io
     from collections.abc import Callable
-
-    from gostatic.elf.layout import Data
 
 T = TypeVar("T")
 
@@ -57,44 +53,25 @@ class ElfHeaders(Record):
     layout: ElfLayout
 
 
-def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, Data], T]) -> T:
+def read_elf(
+    path: str | os.PathLike[str],
+    use: Callable[[ElfHeaders, mmap.mmap], T],
+    shown_as: str | None = None,
+) -> T:
     """Read the headers of the ELF at ``path`` and return ``use(headers, mm)``, called while
-    the file is mapped; any failure, in ``use`` too, is an :class:`ElfError`."""
+    the file is mapped; any failure, in ``use`` too, is an :class:`ElfError`, naming the
+    file ``shown_as`` when given (a copy named after what it is a copy of)."""
     raw = os.fspath(path)
     name = raw if isinstance(raw, str) else os.fsdecode(raw)
-    shown = _shown(name)
+    shown = _shown(name if shown_as is None else shown_as)
     try:
         # O_NONBLOCK so that a FIFO given by mistake is reported, not waited on forever.
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise ElfError(_os_error_message(shown, exc)) from None
-
-    def read() -> T:
+    try:
         with os.fdopen(fd, "rb") as fh:
             return _read_open(name, shown, fh, use)
-
-    return _as_elf_error(shown, read)
-
-
-def read_elf_image(path: str, data: bytes, use: Callable[[ElfHeaders, Data], T]) -> T:
-    """:func:`read_elf` of the file at ``path`` as it was read whole into ``data``: pyelftools
-    and ``use`` read those bytes, not the file, which may have changed since."""
-    shown = _shown(path)
-
-    def read() -> T:
-        size = len(data)
-        if size == 0:
-            raise ElfError(f"{shown}: empty file")
-        _check_ident(shown, data[:16], size)
-        return use(_headers(path, shown, _open_elf(io.BytesIO(data)), data, size), data)
-
-    return _as_elf_error(shown, read)
-
-
-def _as_elf_error(shown: str, read: Callable[[], T]) -> T:
-    """``read()``, any failure an :class:`ElfError` naming ``shown``."""
-    try:
-        return read()
     except (ElfError, KeyboardInterrupt, MemoryError):
         raise
     except OSError as exc:
@@ -112,9 +89,9 @@ def _as_elf_error(shown: str, read: Callable[[], T]) -> T:
 
 
 def _read_open(
-    name: str, shown: str, fh: io.BufferedReader, use: Callable[[ElfHeaders, Data], T]
+    name: str, shown: str, fh: io.BufferedReader, use: Callable[[ElfHeaders, mmap.mmap], T]
 ) -> T:
-    size = _check_file(shown, fh)
+    size = _check_ident(shown, fh)
     # The mapping lives only as long as this call. If another process truncates the file
     # while it is mapped, touching the lost pages raises SIGBUS; go build and gostatic
     # replace outputs by rename, which leaves this open inode intact.
@@ -122,7 +99,7 @@ def _read_open(
         return use(_headers(name, shown, _open_elf(fh), mm, size), mm)
 
 
-def _check_file(shown: str, fh: io.BufferedReader) -> int:
+def _check_ident(shown: str, fh: io.BufferedReader) -> int:
     """The file's size, once it is known to be a regular file with a sound ELF ident."""
     st = os.fstat(fh.fileno())
     if stat.S_ISDIR(st.st_mode):
@@ -131,14 +108,7 @@ def _check_file(shown: str, fh: io.BufferedReader) -> int:
         raise ElfError(f"{shown}: not a regular file")
     if st.st_size == 0:
         raise ElfError(f"{shown}: empty file")
-    _check_ident(shown, fh.read(16), st.st_size)
-    fh.seek(0)
-    return st.st_size
-
-
-def _check_ident(shown: str, ident: bytes, size: int) -> None:
-    """Refuse a file of ``size`` bytes whose first (up to 16) bytes, ``ident``, are not a
-    sound ELF ident."""
+    ident = fh.read(16)
     if not ident.startswith(_ELF_MAGIC):
         if _ELF_MAGIC.startswith(ident) and len(ident) < 16:
             raise ElfError(f"{shown}: truncated ELF file (header)")
@@ -149,11 +119,13 @@ def _check_ident(shown: str, ident: bytes, size: int) -> None:
         raise ElfError(f"{shown}: corrupt ELF header (unknown class {ident[4]})")
     if ident[5] not in (1, 2):
         raise ElfError(f"{shown}: corrupt ELF header (unknown byte order {ident[5]})")
-    if size < (52 if ident[4] == 1 else 64):
+    if st.st_size < (52 if ident[4] == 1 else 64):
         raise ElfError(f"{shown}: truncated ELF file (header)")
+    fh.seek(0)
+    return st.st_size
 
 
-def _headers(name: str, shown: str, elf: _Elf, mm: Data, size: int) -> ElfHeaders:
+def _headers(name: str, shown: str, elf: _Elf, mm: mmap.mmap, size: int) -> ElfHeaders:
     header = elf.header
     elf_class = elf.elfclass
     order = "<" if elf.little_endian else ">"
@@ -227,7 +199,7 @@ class _Dynamic:
         self.flags_1 = 0
         self.soname: str | None = None
 
-    def read(self, elf: _Elf, shown: str, mm: Data, offset: int, filesz: int) -> None:
+    def read(self, elf: _Elf, shown: str, mm: mmap.mmap, offset: int, filesz: int) -> None:
         entries = _dynamic_entries(elf, mm, offset, filesz)
         for tag, val in entries:
             if tag == DT_FLAGS_1:
@@ -247,14 +219,14 @@ class _Dynamic:
                 self.soname = text
 
 
-def _dynamic_string(shown: str, mm: Data, start: int) -> str:
+def _dynamic_string(shown: str, mm: mmap.mmap, start: int) -> str:
     end = mm.find(b"\x00", start)
     if start >= len(mm) or end < 0:
         raise ElfError(f"{shown}: corrupt ELF file (DT_NEEDED name outside the file)")
     return mm[start:end].decode("utf-8", "backslashreplace")
 
 
-def _dynamic_entries(elf: _Elf, mm: Data, offset: int, filesz: int) -> list[tuple[int, int]]:
+def _dynamic_entries(elf: _Elf, mm: mmap.mmap, offset: int, filesz: int) -> list[tuple[int, int]]:
     """The (tag, value) pairs of a dynamic segment, up to DT_NULL or its end.
 
     Parsed by hand rather than with pyelftools' DynamicSegment: its tag iterator reads on

@@ -54,8 +54,8 @@ if TYPE_CHECKING:
 
     from gostatic.builder.results import BuildRequest
     from gostatic.go.session import GoSession
-    from gostatic.incremental.image import Image
     from gostatic.incremental.plan import Listed, Member, Plan
+    from gostatic.incremental.snapshot import Snapshot
     from gostatic.strategies import Strategy
 
     _GoBuild = tuple[list[str], dict[str, str]]  # a go build's arguments and environment
@@ -317,9 +317,10 @@ def _settle(
 def _reinstall(
     stage: Stage, stage_bin: str, target: tuple[str, str] | None, proof: Stamp
 ) -> Stamp | None:
-    """Install again the binary the stage's stamp proved, read once and checked against
-    ``proof`` (gostatic.incremental.install); None sends the build to the full path, which
-    reads a binary the cheap check does not vouch for, and says what could not be written."""
+    """Install again the binary the stage's stamp proved, copied once and the copy checked
+    against ``proof`` (gostatic.incremental.install); None sends the build to the full path,
+    which reads a binary the cheap check does not vouch for, and says what could not be
+    written."""
     from gostatic.incremental.install import NotProved, settle
 
     try:
@@ -332,21 +333,20 @@ def _reinstall(
 def _install_relinked(
     stage: Stage, stage_bin: str, target: tuple[str, str] | None, strategy: str, build_id: str
 ) -> Stamp | None:
-    """Install a binary go linked anew (or, with no output, stamp the stage with it): read
-    once, written beside the output, and renamed over it only if the same bytes are static
-    with no hazard and have the build ID go's check left. The proof holds the needs read
-    from them; None sends the build to the full path (see :func:`_reinstall`)."""
-    from gostatic.elf.needs import image_needs
+    """Install a binary go linked anew (or, with no output, stamp the stage with it): copied
+    beside the output once, and the copy renamed over it only if it is static with no
+    hazard and has the build ID go's check left. The proof holds the needs read from the
+    same copy; None sends the build to the full path (see :func:`_reinstall`)."""
+    from gostatic.elf.needs import needs_of
     from gostatic.errors import ElfError
     from gostatic.incremental.install import install_proved
     from gostatic.incremental.recheck import still_static_in
 
-    def prove(image: Image) -> Stamp | None:
-        data = image.data
-        if build_id_in(data) != build_id or not still_static_in(data):
+    def prove(copy: Snapshot) -> Stamp | None:
+        if build_id_in(copy.data) != build_id or not still_static_in(copy.data):
             return None
         try:
-            needs = image_needs(data, stage_bin)
+            needs = needs_of(copy.data, stage_bin)
         except ElfError:
             return None
         return Stamp(strategy, build_id, None, (), needs)

@@ -1,42 +1,41 @@
 """Installing a stage binary that was proved static: the bytes installed are the bytes
 checked, on every path.
 
-A binary is never renamed into place from the stage itself, nor copied from it: it is
-read once, whole (gostatic.incremental.image), the bytes read are checked, and a copy
-written from those same bytes beside the output is renamed over it, or removed. Whatever
-happens to the stage file after that one reading (another hand rewriting it) never
-reaches the output, and no second reading is needed to tell.
+A binary is never renamed into place from the stage itself: it is copied beside the
+output once (gostatic.incremental.snapshot), the copy is checked, and only the checked
+copy is renamed over the output; a copy that fails is removed. Whatever happens to the
+stage file after the copy was made never reaches the output.
 
-The check asks two things of the bytes. They have the Go build ID of the binary that was
-proved static (by this run's reading, or by the stage's stamp, see
-gostatic.incremental.stage), so they are that binary and not one another build wrote
-since. And they are static: gostatic.incremental.recheck, the fast path's cheap reading,
+Where this run reads a binary go has just linked (the full path's climb, a relink on the
+fast path), the copy is made first and that reading is the check: one reading of one
+copy, not a reading of the stage binary and another of its copy. Where the stage's stamp
+proved the binary (an earlier run's reading) and only the output is to be written again,
+the copy must show what the stamp says: the Go build ID of the binary that was proved
+static (see gostatic.incremental.stage), so it is that binary and not one another build
+wrote since; and static: gostatic.incremental.recheck, the fast path's cheap reading,
 which is stricter than the full one; where it says no (a binary with hazards, an unusual
-layout) the full path reads the same bytes with gostatic.elf.facts and must find what was
-proved. Where this run has just read and checked the binary (the full path's climb, a
-relink on the fast path), the caller hands over the bytes it checked, or the check itself,
-and nothing is read twice. The copy is written before the check runs, so that its
-writeback to disk overlaps the check rather than the rename (gostatic.atomic).
+layout) the full path reads the copy with gostatic.elf.facts and must find what was
+proved.
 
-Bytes that fail are never installed: the fast path then leaves the binary to the full
-path, which reads it; the full path removes the stage binary too, so that the next build
-links it again.
+The copy's writeback to disk starts as soon as it is written (gostatic.atomic), so that it
+runs while the copy is checked. A copy that fails is never installed: the fast path then
+leaves the binary to the full path, which reads it; the full path removes the stage
+binary too, so that the next build links it again.
 """
 
 from __future__ import annotations
 
-from gostatic.atomic import discard, put_in_place, write_beside
 from gostatic.errors import GostaticError
-from gostatic.incremental.image import Image, read_image
+from gostatic.incremental.snapshot import Snapshot
 from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id
 from gostatic.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    # What the bytes of a binary prove: the stamp to record, or None when they prove
+    # What the bytes of a snapshot prove: the stamp to record, or None when they prove
     # nothing (not the binary proved static, or not static).
-    Prove = Callable[[Image], "Stamp | None"]
+    Prove = Callable[[Snapshot], "Stamp | None"]
 
 
 class NotProved(GostaticError):
@@ -51,23 +50,22 @@ def settle(
     stamp: Stamp | None,
     *,
     read_fully: bool,
-    image: Image | None = None,
+    checked: Snapshot | None = None,
 ) -> bool:
     """Put the stage binary ``stage_bin``, proved static as ``proof`` says, at ``output``
     (its path, and the user's spelling of it for messages; None for a build that writes
     nothing), then stamp the stage. ``stamp`` is the stage's stamp when it is what proved
     the binary (its build ID matched), else None.
 
-    ``image`` is the binary as this run read it and proved it (``proof`` is that reading's):
-    those bytes are installed as they are. Without it, ``proof`` comes from the stage's
-    stamp, an earlier run's reading: the binary is read here, once, and installed only if
-    the bytes read show what the proof says; ``read_fully`` lets the full reading
-    (pyelftools) settle what the cheap one cannot.
+    ``checked`` is the snapshot of the binary (a copy beside ``output``) whose reading in
+    this run is ``proof``: it is renamed over the output as it is. Without one the binary
+    is copied here and the copy must show what ``proof`` says; ``read_fully`` lets the
+    full reading (pyelftools) settle what the cheap one cannot.
 
     Returns False when the output already was the stamped copy (it is touched, as go
     build touches an up-to-date output), True when a copy was installed (or, with no
-    output, the stage newly stamped). Raises :class:`NotProved` when the bytes are not
-    the proved binary.
+    output, the stage newly stamped). Raises :class:`NotProved` when the copy is not the
+    proved binary.
     """
     if output is None:
         if stamp is None:
@@ -77,12 +75,13 @@ def settle(
     if stamp is not None and file_id(path) == stamp.output:
         stage.touch(stamp, path)
         return False
-    if image is not None:
-        installed = install_proved(stage, stage_bin, output, lambda _: proof, image)
-    else:
-        installed = install_proved(
-            stage, stage_bin, output, lambda read: _shown_in(read, stage_bin, proof, read_fully)
-        )
+    if checked is not None and checked.copy is not None:
+        checked.put_in_place(path)
+        stage.restamp(proof, path)
+        return True
+    installed = install_proved(
+        stage, stage_bin, output, lambda copy: proof if _shows(copy, proof, read_fully) else None
+    )
     if installed is None:
         if read_fully:
             # No reading is left to vouch for it: the next build links it again. (The
@@ -96,63 +95,43 @@ def settle(
 
 
 def install_proved(
-    stage: Stage,
-    stage_bin: str,
-    output: tuple[str, str] | None,
-    prove: Prove,
-    image: Image | None = None,
+    stage: Stage, stage_bin: str, output: tuple[str, str] | None, prove: Prove
 ) -> Stamp | None:
-    """Read ``stage_bin`` once (unless ``image`` is that reading already), write the bytes
-    beside ``output`` (path, and the user's spelling of it; None: nothing is written), ask
-    ``prove`` what the same bytes prove while the copy goes to disk, and rename the copy
-    over the output if they prove it static; then stamp the stage with the proof.
+    """Copy ``stage_bin`` beside ``output`` (path, and the user's spelling of it), ask
+    ``prove`` what the copy proves, rename the copy over the output if it proves it
+    static, and stamp the stage with the proof. With no output, ``prove`` reads the stage
+    binary itself and only the stage is stamped.
 
-    Returns the proof, or None when the bytes prove nothing (the copy is removed). Raises
+    Returns the proof, or None when the copy proves nothing (it is removed). Raises
     OSError when the binary cannot be read or the copy written.
     """
-    if image is None:
-        image = read_image(stage_bin)
-    if output is None:
-        proof = prove(image)
-        if proof is not None:
-            stage.restamp(proof, None)
-        return proof
-    path, shown = output
-    copy = write_beside(image.data, path, image.mode, shown)
-    try:
-        proof = prove(image)
-        if proof is not None:
-            put_in_place(copy, path)
-    except BaseException:
-        discard(copy)
-        raise
-    if proof is None:
-        discard(copy)
-        return None
-    stage.restamp(proof, path)
+    with Snapshot(stage_bin, output) as snapshot:
+        proof = prove(snapshot)
+        if proof is None:
+            return None
+        if output is not None:
+            snapshot.put_in_place(output[0])
+    stage.restamp(proof, output[0] if output is not None else None)
     return proof
 
 
-def _shown_in(image: Image, stage_bin: str, proof: Stamp, read_fully: bool) -> Stamp | None:
-    """``proof`` if ``image`` is the binary it describes: its build ID, static, and with no
-    hazard beyond those found when it was proved; else None."""
-    data = image.data
-    if proof.build_id and build_id_in(data) != proof.build_id:
-        return None
+def _shows(copy: Snapshot, proof: Stamp, read_fully: bool) -> bool:
+    """Whether the ``copy`` of a stage binary is the binary ``proof`` describes: its build
+    ID, static, and with no hazard beyond those found when it was proved."""
+    if proof.build_id and build_id_in(copy.data) != proof.build_id:
+        return False
     from gostatic.incremental.recheck import still_static_in
 
-    if not proof.hazards and still_static_in(data):
-        return proof
+    if not proof.hazards and still_static_in(copy.data):
+        return True
     if not read_fully:
-        return None
-    from gostatic.elf.facts import inspect_image  # the full path has it loaded already
+        return False
+    from gostatic.elf.facts import inspect_elf  # the full path has it loaded already
 
     try:
-        facts = inspect_image(stage_bin, data)
+        facts = inspect_elf(copy.path)
     except GostaticError:
-        return None  # not an ELF file gostatic can read
+        return False  # not an ELF file gostatic can read
     # The proof may hold more than the binary shows: the linker's warnings
-    # (gostatic.cgo.linkhazards) are hazards too. The bytes must show nothing beyond it.
-    if facts.is_static and set(facts.hazards) <= set(proof.hazards):
-        return proof
-    return None
+    # (gostatic.cgo.linkhazards) are hazards too. The copy must show nothing beyond it.
+    return facts.is_static and set(facts.hazards) <= set(proof.hazards)

@@ -18,6 +18,7 @@ but valid included, is a no, and the full path reads the binary with pyelftools.
 
 from __future__ import annotations
 
+import mmap
 import struct
 
 from gostatic.elf.kind import DF_1_PIE, DT_FLAGS_1, DT_NEEDED, DT_NULL, ET_DYN, not_loadable
@@ -29,7 +30,11 @@ from gostatic.elf.scan import (
     merged_spans,
     signatures_found,
 )
-from gostatic.incremental.image import read_image
+from gostatic.incremental.snapshot import map_file
+from gostatic.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gostatic.elf.layout import Data
 
 _PT_DYNAMIC, _PT_INTERP = 2, 3
 _SHT_NOBITS = 8
@@ -47,53 +52,57 @@ def still_static(path: str) -> bool:
     holds no hazard signature; False for anything this module does not read with
     certainty, or that cannot be read at all."""
     try:
-        data = read_image(path).data
+        data = map_file(path)
     except OSError:
         return False
-    return still_static_in(data)
+    try:
+        return still_static_in(data)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
 
 
-def still_static_in(data: bytes) -> bool:
-    """:func:`still_static` of a file already read whole (gostatic.incremental.image): the
-    install checks the very bytes it writes."""
+def still_static_in(data: Data) -> bool:
+    """:func:`still_static` of a whole file already mapped (or read): the install checks
+    the very bytes it renames over the output (gostatic.incremental.snapshot)."""
     try:
         return len(data) >= 64 and _static(data, len(data))
     except (ValueError, struct.error):
         return False
 
 
-def _static(data: bytes, size: int) -> bool:
-    layouts = _layouts(data)
+def _static(mm: Data, size: int) -> bool:
+    layouts = _layouts(mm)
     if layouts is None:
         return False
     header, phdr, shdr, dyn = layouts
-    fields = header.unpack_from(data, 0)
+    fields = header.unpack_from(mm, 0)
     e_type, e_entry, e_phoff, e_shoff = fields[1], fields[4], fields[5], fields[6]
     phentsize, phnum, shentsize, shnum, shstrndx = fields[9:14]
     # The program rule of gostatic.elf.kind: loadable, with an entry point.
-    if not_loadable(e_type, phnum, 64 if data[4] == 2 else 32) is not None or e_entry == 0:
+    if not_loadable(e_type, phnum, 64 if mm[4] == 2 else 32) is not None or e_entry == 0:
         return False
     if phentsize != phdr.size or e_phoff + phnum * phdr.size > size:
         return False
-    if not _sections_in_bounds(data, size, shdr, e_shoff, shentsize, shnum, shstrndx):
+    if not _sections_in_bounds(mm, size, shdr, e_shoff, shentsize, shnum, shstrndx):
         return False
-    readonly = _readonly_if_static(data, size, phdr, dyn, e_phoff, phnum, e_type == ET_DYN)
-    if readonly is None or signatures_found(data, merged_spans(readonly), ALL_CARRIERS):
+    readonly = _readonly_if_static(mm, size, phdr, dyn, e_phoff, phnum, e_type == ET_DYN)
+    if readonly is None or signatures_found(mm, merged_spans(readonly), ALL_CARRIERS):
         return False
-    return not calls_dlopen_from_c(data)
+    return not calls_dlopen_from_c(mm)
 
 
-def _layouts(data: bytes) -> tuple[struct.Struct, ...] | None:
+def _layouts(mm: Data) -> tuple[struct.Struct, ...] | None:
     """The header, program header, section header and dynamic entry layouts of an ELF
     file of a class and byte order this module reads; None for anything else."""
-    if data[:4] != b"\x7fELF" or data[4] not in _LAYOUTS or data[5] not in (1, 2) or data[6] != 1:
+    if mm[:4] != b"\x7fELF" or mm[4] not in _LAYOUTS or mm[5] not in (1, 2) or mm[6] != 1:
         return None
-    order = "<" if data[5] == 1 else ">"
-    return tuple(struct.Struct(order + f) for f in _LAYOUTS[data[4]])
+    order = "<" if mm[5] == 1 else ">"
+    return tuple(struct.Struct(order + f) for f in _LAYOUTS[mm[4]])
 
 
 def _readonly_if_static(
-    data: bytes,
+    mm: Data,
     size: int,
     phdr: struct.Struct,
     dyn: struct.Struct,
@@ -107,13 +116,13 @@ def _readonly_if_static(
     readonly: list[tuple[int, int]] = []
     pie = False
     for i in range(phnum):
-        p_type, p_flags, p_offset, p_filesz = _segment(phdr, data, phoff + i * phdr.size)
+        p_type, p_flags, p_offset, p_filesz = _segment(phdr, mm, phoff + i * phdr.size)
         if p_filesz and p_offset + p_filesz > size:
             return None
         if p_type == _PT_INTERP:
             return None
         if p_type == _PT_DYNAMIC:
-            needs_libraries, flags_1 = _dynamic_facts(data, dyn, p_offset, p_filesz)
+            needs_libraries, flags_1 = _dynamic_facts(mm, dyn, p_offset, p_filesz)
             if needs_libraries:
                 return None
             pie = pie or bool(flags_1 & DF_1_PIE)
@@ -124,16 +133,16 @@ def _readonly_if_static(
     return readonly
 
 
-def _segment(phdr: struct.Struct, data: bytes, at: int) -> tuple[int, int, int, int]:
+def _segment(phdr: struct.Struct, mm: Data, at: int) -> tuple[int, int, int, int]:
     """(p_type, p_flags, p_offset, p_filesz) of the program header at ``at``."""
-    values = phdr.unpack_from(data, at)
+    values = phdr.unpack_from(mm, at)
     if phdr.size == 32:  # ELF32 keeps p_flags near the end
         return values[0], values[6], values[1], values[4]
     return values[0], values[1], values[2], values[5]
 
 
 def _sections_in_bounds(
-    data: bytes,
+    mm: Data,
     size: int,
     shdr: struct.Struct,
     shoff: int,
@@ -150,19 +159,19 @@ def _sections_in_bounds(
     if shoff + shnum * shdr.size > size:
         return False
     for i in range(shnum):
-        values = shdr.unpack_from(data, shoff + i * shdr.size)
+        values = shdr.unpack_from(mm, shoff + i * shdr.size)
         sh_type, sh_offset, sh_size = values[1], values[4], values[5]
         if sh_type != _SHT_NOBITS and sh_offset + sh_size > size:
             return False
     return True
 
 
-def _dynamic_facts(data: bytes, dyn: struct.Struct, offset: int, filesz: int) -> tuple[bool, int]:
+def _dynamic_facts(mm: Data, dyn: struct.Struct, offset: int, filesz: int) -> tuple[bool, int]:
     """Whether the dynamic segment at ``offset`` has a DT_NEEDED entry before DT_NULL, and
     its DT_FLAGS_1 value (0 without one)."""
     flags_1 = 0
     for at in range(offset, offset + filesz - dyn.size + 1, dyn.size):
-        tag, value = dyn.unpack_from(data, at)
+        tag, value = dyn.unpack_from(mm, at)
         if tag == DT_NULL:
             break
         if tag == DT_NEEDED:
