@@ -30,11 +30,10 @@ from gostatic.builder.rungchoice import (
 )
 from gostatic.cgo.linkhazards import linker_hazards
 from gostatic.cgo.linkreason import link_failure_reason
-from gostatic.errors import GostaticError
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
 from gostatic.incremental.install import settle
-from gostatic.incremental.snapshot import Snapshot
+from gostatic.incremental.snapshot import Snapshot, new_snapshot
 from gostatic.incremental.stage import Stage, Stamp, build_id_in, go_build_id
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.toolchains import INSTALL_HINT
@@ -292,11 +291,12 @@ class Climb:
             and stamp.build_id == build_id
         ):
             # Proved static by an earlier run: no ELF read.
-            proved = _Candidate(strategy.name, stage_bin, build_id or "", stamp.hazards,
-                                stamp.needs, None)  # fmt: skip
+            proved = _Candidate(
+                strategy.name, stage_bin, build_id or "", stamp.hazards, stamp.needs, None
+            )
             return self._take(strategy, proved, said, stamp)
         # A binary no stamp vouches for is read once, in the copy that is installed.
-        with _snapshot(str(stage_bin), self._output()) as snapshot:
+        with new_snapshot(str(stage_bin), self._output()) as snapshot:
             facts, needs = _read_new(snapshot, str(stage_bin))
             if facts is not None and not facts.is_static:
                 loader = facts.run_time_needs() or "dynamic"
@@ -304,8 +304,9 @@ class Climb:
                 return None
             hazards = self._hazards(facts.hazards if facts else (), said)
             build_id = build_id_in(snapshot.data)
-            candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs,
-                                   snapshot)  # fmt: skip
+            candidate = _Candidate(
+                strategy.name, stage_bin, build_id or "", hazards, needs, snapshot
+            )
             return self._take(strategy, candidate, said, None)
 
     def _take(
@@ -394,8 +395,8 @@ class Climb:
 
     def _install(self, candidate: _Candidate, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
-        return settle(self.stage, str(candidate.stage_bin), self._output(), new, old,
-                      read_fully=True, checked=candidate.checked)  # fmt: skip
+        stage_bin, output, checked = str(candidate.stage_bin), self._output(), candidate.checked
+        return settle(self.stage, stage_bin, output, new, old, read_fully=True, checked=checked)
 
     def _not_static(self, go_error: str | None = None) -> PackageResult:
         """The result of a climb that installed nothing (``go_error``: the code did not
@@ -416,18 +417,6 @@ def _discard(path: Path) -> None:
         path.unlink()
     except OSError:
         pass  # gone already, or the stage is read-only: the next build relinks or says so
-
-
-def _snapshot(stage_bin: str, output: tuple[str, str] | None) -> Snapshot:
-    """The copy of a new stage binary beside the output, which is read and installed; the
-    stage binary itself where there is no output, or where no copy can be written there
-    (the install then says why, as it would have)."""
-    try:
-        return Snapshot(stage_bin, output)
-    except (OSError, GostaticError):
-        if output is None:
-            raise
-        return Snapshot(stage_bin, None)
 
 
 def _read_new(snapshot: Snapshot, shown: str) -> tuple[ElfFacts | None, tuple[str, ...]]:

@@ -5,8 +5,9 @@ copy through one mapping.
 Why a copy and not the bytes in memory: a binary read into Python's memory costs its
 page faults (about 5 ms for 8 MB in a fresh process, timed), as much as the second
 reading it would save; copying in the kernel and mapping the copy costs less than that,
-and the copy is what is renamed over the output anyway. The copy is private (0600, a
-name of its own, gostatic.atomic): the stage file can change after the copy is made, the
+and the copy is what is renamed over the output anyway (docs/performance.md has the
+figures). The copy is gostatic's own (a new file under a random name, writable by its
+owner only, gostatic.atomic): the stage file can change after the copy is made, the
 bytes checked and installed do not.
 """
 
@@ -18,6 +19,7 @@ import os
 import stat
 
 from gostatic.atomic import copy_beside, discard, put_in_place
+from gostatic.errors import GostaticError
 from gostatic.records import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -91,3 +93,15 @@ class Snapshot:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def new_snapshot(stage_bin: str, output: tuple[str, str] | None) -> Snapshot:
+    """The snapshot of a binary go has just linked: its copy beside ``output``; the stage
+    binary itself where there is no output, or where no copy can be written there (the
+    install then tries again, and says why it cannot, as it would have)."""
+    try:
+        return Snapshot(stage_bin, output)
+    except (OSError, GostaticError):
+        if output is None:
+            raise
+        return Snapshot(stage_bin, None)
