@@ -193,8 +193,8 @@ def _copy_into(src: str, fd: int) -> None:
             # No sendfile to a regular file here: copy through memory.
             while chunk := source.read(_COPY_CHUNK):
                 _write_all(fd, chunk)
-    # Start writing the copy to disk now, while the caller does something else (the fast
-    # path re-checks it): renaming a file over another makes ext4 start that writeback
+    # Start writing the copy to disk now, while the caller does something else (the
+    # install checks the copy): renaming a file over another makes ext4 start that writeback
     # and wait on it (auto_da_alloc; docs/performance.md has what this saves). The data
     # still reaches the disk before the rename, as before; only the start is earlier.
     # (posix_fallocate would skip the writeback at the rename altogether, but a crash

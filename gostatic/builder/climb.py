@@ -33,7 +33,8 @@ from gostatic.cgo.linkreason import link_failure_reason
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
 from gostatic.incremental.install import settle
-from gostatic.incremental.stage import Stage, Stamp, go_build_id
+from gostatic.incremental.snapshot import Snapshot, new_snapshot
+from gostatic.incremental.stage import Stage, Stamp, build_id_in, go_build_id
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.toolchains import INSTALL_HINT
 
@@ -89,6 +90,9 @@ class _Candidate(Record):
     build_id: str
     hazards: tuple[Hazard, ...]
     needs: tuple[str, ...]
+    # The copy beside the output that was read to prove it, installed as it is; None
+    # where it was proved otherwise (the install then copies it and checks the copy).
+    checked: Snapshot | None
 
 
 # glibc's static linker warns of a function that loads shared libraries at run time.
@@ -286,25 +290,39 @@ class Climb:
             and stamp.strategy == strategy.name
             and stamp.build_id == build_id
         ):
-            verified: Stamp | None = stamp  # proved static by an earlier run: no ELF read
-            hazards, needs = stamp.hazards, stamp.needs
-        else:
-            verified = None
-            facts = None if _clean(stage_bin) else _inspect(stage_bin)
+            # Proved static by an earlier run: no ELF read.
+            proved = _Candidate(
+                strategy.name, stage_bin, build_id or "", stamp.hazards, stamp.needs, None
+            )
+            return self._take(strategy, proved, said, stamp)
+        # A binary no stamp vouches for is read once, in the copy that is installed.
+        with new_snapshot(str(stage_bin), self._output()) as snapshot:
+            facts, needs = _read_new(snapshot, str(stage_bin))
             if facts is not None and not facts.is_static:
                 loader = facts.run_time_needs() or "dynamic"
                 self._record(Attempt(strategy.name, "dynamic", loader, said))
                 return None
             hazards = self._hazards(facts.hazards if facts else (), said)
-            needs = facts.needs if facts else _needs(stage_bin)
-        rejection = self._rejection(hazards)
+            build_id = build_id_in(snapshot.data)
+            candidate = _Candidate(
+                strategy.name, stage_bin, build_id or "", hazards, needs, snapshot
+            )
+            return self._take(strategy, candidate, said, None)
+
+    def _take(
+        self, strategy: Strategy, candidate: _Candidate, said: str, verified: Stamp | None
+    ) -> PackageResult | None:
+        """Install a static binary unless a hazard rules it out or it is set aside;
+        ``verified`` is the stamp that proved it."""
+        rejection = self._rejection(candidate.hazards)
         if rejection is not None:
             # Not kept: rebuilt up to date, go would print no linker warning next time.
-            _discard(stage_bin)
+            _discard(candidate.stage_bin)
             self._record(Attempt(strategy.name, "static", rejection, said))
             return None
-        candidate = _Candidate(strategy.name, stage_bin, build_id or "", hazards, needs)
-        if verified is None and self._set_aside_for_musl(strategy, candidate):
+        # A binary set aside is copied and checked again if it is installed after all.
+        held = candidate._replace(checked=None)
+        if verified is None and self._set_aside_for_musl(strategy, held):
             return None
         self._record(Attempt(strategy.name, "static", STATIC_DETAIL, said))
         return self._accept(candidate, verified)
@@ -322,7 +340,7 @@ class Climb:
         stamp = Stamp(
             candidate.strategy, candidate.build_id, None, candidate.hazards, candidate.needs
         )
-        wrote = self._install(candidate.stage_bin, stamp, verified)
+        wrote = self._install(candidate, stamp, verified)
         if verified is None:
             self.stage.discard_others(candidate.strategy)
         return PackageResult(
@@ -370,12 +388,15 @@ class Climb:
         self._record(Attempt(strategy.name, "static", detail))
         return True
 
-    def _install(self, stage_bin: Path, new: Stamp, old: Stamp | None) -> bool:
+    def _output(self) -> tuple[str, str] | None:
+        """Where the binary is installed, and the user's spelling of it (None: nowhere)."""
+        base = self._cwd / (self.setting.request.go_args.workdir or ".")
+        return (str(base / self.output), self.output) if self.output else None
+
+    def _install(self, candidate: _Candidate, new: Stamp, old: Stamp | None) -> bool:
         """Put a verified stage binary at the output and stamp it; False if already there."""
-        request = self.setting.request
-        base = self._cwd / (request.go_args.workdir or ".")
-        output = (str(base / self.output), self.output) if self.output else None
-        return settle(self.stage, str(stage_bin), output, new, old, read_fully=True)
+        stage_bin, output, checked = str(candidate.stage_bin), self._output(), candidate.checked
+        return settle(self.stage, stage_bin, output, new, old, read_fully=True, checked=checked)
 
     def _not_static(self, go_error: str | None = None) -> PackageResult:
         """The result of a climb that installed nothing (``go_error``: the code did not
@@ -398,24 +419,18 @@ def _discard(path: Path) -> None:
         pass  # gone already, or the stage is read-only: the next build relinks or says so
 
 
-def _clean(path: Path) -> bool:
-    """Whether the re-check finds the binary static with no hazard. It is stricter than
-    gostatic.elf.facts and does without pyelftools (~45 ms to import, on the CPU go links with):
-    that is read only for a binary the re-check does not clear, to say why."""
-    from gostatic.incremental.recheck import still_static
+def _read_new(snapshot: Snapshot, shown: str) -> tuple[ElfFacts | None, tuple[str, ...]]:
+    """The full reading's facts of a new binary where the re-check does not clear it, and
+    its run-time needs (gostatic.elf.needs). The re-check (gostatic.incremental.recheck) is
+    stricter than gostatic.elf.facts and does without pyelftools (~45 ms to import, on the
+    CPU go links with): that is only imported for a binary the re-check does not clear."""
+    from gostatic.incremental.recheck import still_static_in
 
-    return still_static(str(path))
+    if still_static_in(snapshot.data):
+        from gostatic.elf.needs import needs_of
 
+        return None, needs_of(snapshot.data, shown)
+    from gostatic.elf.facts import inspect_elf
 
-def _needs(path: Path) -> tuple[str, ...]:
-    """The run-time needs of a binary the re-check cleared (gostatic.elf.needs, without
-    pyelftools)."""
-    from gostatic.elf.needs import binary_needs
-
-    return binary_needs(str(path))
-
-
-def _inspect(path: Path) -> ElfFacts:
-    from gostatic.elf.facts import inspect_elf  # pyelftools is only imported when a binary changed
-
-    return inspect_elf(path)
+    facts = inspect_elf(snapshot.path, shown)
+    return facts, facts.needs

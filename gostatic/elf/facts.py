@@ -57,10 +57,11 @@ class ElfFacts(Record):
         return "; ".join(parts)
 
 
-def inspect_elf(path: str | os.PathLike[str]) -> ElfFacts:
-    """Read the ELF program at ``path``; raise :class:`ElfError` (one line, path first) on any
-    failure, and for a file that is not a program (an object file, a shared library ...)."""
-    return read_elf(path, _facts)
+def inspect_elf(path: str | os.PathLike[str], shown_as: str | None = None) -> ElfFacts:
+    """Read the ELF program at ``path``; raise :class:`ElfError` (one line, path first, or
+    ``shown_as`` first when given) on any failure, and for a file that is not a program (an
+    object file, a shared library ...)."""
+    return read_elf(path, _facts, shown_as)
 
 
 def _facts(headers: ElfHeaders, mm: mmap.mmap) -> ElfFacts:

@@ -107,14 +107,23 @@ def binary_needs(path: str) -> tuple[str, ...]:
     path, on a binary it has already proved static. () for a file that is not a Go binary."""
     import mmap
 
-    from gostatic.elf.layout import read_layout
-
     try:
         with open(path, "rb") as f:
             if os.fstat(f.fileno()).st_size == 0:
                 return ()
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                layout = read_layout(mm)
-                return needs_in(mm, layout) if layout is not None else ()
-    except (OSError, ValueError) as exc:
+                return needs_of(mm, path)
+    except OSError as exc:
         raise ElfError(f"{path}: cannot read the binary's needs ({exc})") from None
+
+
+def needs_of(data: Data, shown: str) -> tuple[str, ...]:
+    """:func:`binary_needs` of a whole file already mapped (or read), ``shown`` naming it in
+    the error: the install reads the needs from the bytes it checks and installs."""
+    from gostatic.elf.layout import read_layout
+
+    try:
+        layout = read_layout(data)
+        return needs_in(data, layout) if layout is not None else ()
+    except ValueError as exc:
+        raise ElfError(f"{shown}: cannot read the binary's needs ({exc})") from None

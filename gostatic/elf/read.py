@@ -53,12 +53,17 @@ class ElfHeaders(Record):
     layout: ElfLayout
 
 
-def read_elf(path: str | os.PathLike[str], use: Callable[[ElfHeaders, mmap.mmap], T]) -> T:
+def read_elf(
+    path: str | os.PathLike[str],
+    use: Callable[[ElfHeaders, mmap.mmap], T],
+    shown_as: str | None = None,
+) -> T:
     """Read the headers of the ELF at ``path`` and return ``use(headers, mm)``, called while
-    the file is mapped; any failure, in ``use`` too, is an :class:`ElfError`."""
+    the file is mapped; any failure, in ``use`` too, is an :class:`ElfError`, naming the
+    file ``shown_as`` when given (a copy named after what it is a copy of)."""
     raw = os.fspath(path)
     name = raw if isinstance(raw, str) else os.fsdecode(raw)
-    shown = _shown(name)
+    shown = _shown(name if shown_as is None else shown_as)
     try:
         # O_NONBLOCK so that a FIFO given by mistake is reported, not waited on forever.
         fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

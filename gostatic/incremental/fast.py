@@ -44,7 +44,7 @@ from gostatic.incremental.plan import (
     request_plan_key,
     trustworthy,
 )
-from gostatic.incremental.stage import Stage, Stamp, file_id, go_build_id
+from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id, go_build_id
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from gostatic.builder.results import BuildRequest
     from gostatic.go.session import GoSession
     from gostatic.incremental.plan import Listed, Member, Plan
+    from gostatic.incremental.snapshot import Snapshot
     from gostatic.strategies import Strategy
 
     _GoBuild = tuple[list[str], dict[str, str]]  # a go build's arguments and environment
@@ -303,46 +304,57 @@ def _settle(
         return None
     if stamp.hazards and build_id == stamp.build_id:
         return None  # only the full path's reading can check a binary with hazards
-    if build_id == stamp.build_id:
-        proof: Stamp | None = stamp._replace(output=None)  # linked again, output replaced
+    target = (output, proved.member.output or output) if output is not None else None
+    if build_id == stamp.build_id:  # linked again, output replaced: the stamp's proof
+        proof = _reinstall(stage, stage_bin, target, stamp._replace(output=None))
     else:
-        proof = _relinked_proof(stage_bin, strategy.name, build_id)
-    if proof is None or not _install(stage, stage_bin, output, proved.member.output, proof):
+        proof = _install_relinked(stage, stage_bin, target, strategy.name, build_id)
+    if proof is None:
         return None
     return _result(proved, proof, up_to_date=False, go_said=go_said)
 
 
-def _relinked_proof(stage_bin: str, strategy: str, build_id: str) -> Stamp | None:
-    """What the install is to find in a binary go linked anew: static with no hazard, and
-    the needs read from it; None when they cannot be read (the full path reads it with
-    pyelftools and says what went wrong)."""
-    from gostatic.elf.needs import binary_needs
-    from gostatic.errors import ElfError
-
-    try:
-        needs = binary_needs(stage_bin)
-    except (OSError, ElfError):
-        return None
-    return Stamp(strategy, build_id, None, (), needs)
-
-
-def _install(
-    stage: Stage, stage_bin: str, output: str | None, shown: str | None, proof: Stamp
-) -> bool:
-    """Check and install a binary go linked again (gostatic.incremental.install), or, with
-    no output, check it in the stage; False sends the build to the full path, which reads
-    a binary the cheap check does not vouch for, and says what could not be written."""
+def _reinstall(
+    stage: Stage, stage_bin: str, target: tuple[str, str] | None, proof: Stamp
+) -> Stamp | None:
+    """Install again the binary the stage's stamp proved, copied once and the copy checked
+    against ``proof`` (gostatic.incremental.install); None sends the build to the full path,
+    which reads a binary the cheap check does not vouch for, and says what could not be
+    written."""
     from gostatic.incremental.install import NotProved, settle
-    from gostatic.incremental.recheck import still_static
 
-    target = (output, shown or output) if output is not None else None
     try:
-        if target is None and not still_static(stage_bin):
-            return False
         settle(stage, stage_bin, target, proof, None, read_fully=False)
     except (OSError, NotProved):
-        return False
-    return True
+        return None
+    return proof
+
+
+def _install_relinked(
+    stage: Stage, stage_bin: str, target: tuple[str, str] | None, strategy: str, build_id: str
+) -> Stamp | None:
+    """Install a binary go linked anew (or, with no output, stamp the stage with it): copied
+    beside the output once, and the copy renamed over it only if it is static with no
+    hazard and has the build ID go's check left. The proof holds the needs read from the
+    same copy; None sends the build to the full path (see :func:`_reinstall`)."""
+    from gostatic.elf.needs import needs_of
+    from gostatic.errors import ElfError
+    from gostatic.incremental.install import install_proved
+    from gostatic.incremental.recheck import still_static_in
+
+    def prove(copy: Snapshot) -> Stamp | None:
+        if build_id_in(copy.data) != build_id or not still_static_in(copy.data):
+            return None
+        try:
+            needs = needs_of(copy.data, stage_bin)
+        except ElfError:
+            return None
+        return Stamp(strategy, build_id, None, (), needs)
+
+    try:
+        return install_proved(stage, stage_bin, target, prove)
+    except OSError:
+        return None
 
 
 def _result(proved: _Proved, proof: Stamp, *, up_to_date: bool, go_said: str) -> PackageResult:

@@ -19,7 +19,6 @@ but valid included, is a no, and the full path reads the binary with pyelftools.
 from __future__ import annotations
 
 import mmap
-import os
 import struct
 
 from gostatic.elf.kind import DF_1_PIE, DT_FLAGS_1, DT_NEEDED, DT_NULL, ET_DYN, not_loadable
@@ -31,6 +30,11 @@ from gostatic.elf.scan import (
     merged_spans,
     signatures_found,
 )
+from gostatic.incremental.snapshot import map_file
+from gostatic.records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gostatic.elf.layout import Data
 
 _PT_DYNAMIC, _PT_INTERP = 2, 3
 _SHT_NOBITS = 8
@@ -48,17 +52,26 @@ def still_static(path: str) -> bool:
     holds no hazard signature; False for anything this module does not read with
     certainty, or that cannot be read at all."""
     try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size < 64:
-                return False
-            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-                return _static(mm, size)
-    except (OSError, ValueError, struct.error):
+        data = map_file(path)
+    except OSError:
+        return False
+    try:
+        return still_static_in(data)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def still_static_in(data: Data) -> bool:
+    """:func:`still_static` of a whole file already mapped (or read): the install checks
+    the very bytes it renames over the output (gostatic.incremental.snapshot)."""
+    try:
+        return len(data) >= 64 and _static(data, len(data))
+    except (ValueError, struct.error):
         return False
 
 
-def _static(mm: mmap.mmap, size: int) -> bool:
+def _static(mm: Data, size: int) -> bool:
     layouts = _layouts(mm)
     if layouts is None:
         return False
@@ -79,7 +92,7 @@ def _static(mm: mmap.mmap, size: int) -> bool:
     return not calls_dlopen_from_c(mm)
 
 
-def _layouts(mm: mmap.mmap) -> tuple[struct.Struct, ...] | None:
+def _layouts(mm: Data) -> tuple[struct.Struct, ...] | None:
     """The header, program header, section header and dynamic entry layouts of an ELF
     file of a class and byte order this module reads; None for anything else."""
     if mm[:4] != b"\x7fELF" or mm[4] not in _LAYOUTS or mm[5] not in (1, 2) or mm[6] != 1:
@@ -89,7 +102,7 @@ def _layouts(mm: mmap.mmap) -> tuple[struct.Struct, ...] | None:
 
 
 def _readonly_if_static(
-    mm: mmap.mmap,
+    mm: Data,
     size: int,
     phdr: struct.Struct,
     dyn: struct.Struct,
@@ -120,7 +133,7 @@ def _readonly_if_static(
     return readonly
 
 
-def _segment(phdr: struct.Struct, mm: mmap.mmap, at: int) -> tuple[int, int, int, int]:
+def _segment(phdr: struct.Struct, mm: Data, at: int) -> tuple[int, int, int, int]:
     """(p_type, p_flags, p_offset, p_filesz) of the program header at ``at``."""
     values = phdr.unpack_from(mm, at)
     if phdr.size == 32:  # ELF32 keeps p_flags near the end
@@ -129,7 +142,7 @@ def _segment(phdr: struct.Struct, mm: mmap.mmap, at: int) -> tuple[int, int, int
 
 
 def _sections_in_bounds(
-    mm: mmap.mmap,
+    mm: Data,
     size: int,
     shdr: struct.Struct,
     shoff: int,
@@ -153,7 +166,7 @@ def _sections_in_bounds(
     return True
 
 
-def _dynamic_facts(mm: mmap.mmap, dyn: struct.Struct, offset: int, filesz: int) -> tuple[bool, int]:
+def _dynamic_facts(mm: Data, dyn: struct.Struct, offset: int, filesz: int) -> tuple[bool, int]:
     """Whether the dynamic segment at ``offset`` has a DT_NEEDED entry before DT_NULL, and
     its DT_FLAGS_1 value (0 without one)."""
     flags_1 = 0

@@ -31,6 +31,8 @@ from gostatic.records import TYPE_CHECKING, Record
 if TYPE_CHECKING:
     from typing import TypeAlias
 
+    from gostatic.elf.layout import Data
+
     StrPath: TypeAlias = "str | os.PathLike[str]"
 
 FileId = tuple[int, int, int]  # inode, size, mtime_ns: changes whenever gostatic writes a file
@@ -53,8 +55,12 @@ _GO_NOTE_TYPE = 4
 def go_build_id(path: StrPath) -> str | None:
     """The Go build ID of a binary, or None if it has none that can be read."""
     head = codec.read_regular(path, _BUILD_ID_HEAD)
-    if head is None:
-        return None
+    return build_id_in(head) if head is not None else None
+
+
+def build_id_in(data: Data) -> str | None:
+    """:func:`go_build_id` of a binary already mapped or read (its first 32 KiB do)."""
+    head = data[:_BUILD_ID_HEAD]
     for order in ("little", "big"):
         marker = _GO_NOTE_TYPE.to_bytes(4, order) + b"Go\x00\x00"
         at = head.find(marker)
