@@ -43,10 +43,13 @@ func main() { fmt.Println("hello") }
 # Modules only rare paths need, each with the path: a C toolchain's probe or a failed link's
 # package lookup (subprocess, and what it imports; shutil, and its compressors; importlib's
 # finder for the ziglang package), a full stage to trim or `cache clear` (shutil), cgo with
-# no standard fallback (gostatic.cgo.cgooff). gostatic.records states what each costs.
+# no standard fallback (gostatic.cgo.cgooff), what the C linker said (a failed build, or
+# glibc's warnings: gostatic.cgo.linkerlog and its readers). gostatic.records states what
+# each costs.
 RARE_PATH_IMPORTS = {
     "subprocess", "signal", "selectors", "locale", "shutil", "bz2", "lzma",
     "importlib.machinery", "gostatic.cgo.cgooff", "gostatic.cgo.pkgconfig",
+    "gostatic.cgo.linkerlog", "gostatic.cgo.linkhazards", "gostatic.cgo.linkreason",
 }  # fmt: skip
 
 

@@ -28,8 +28,6 @@ from gostatic.builder.rungchoice import (
     skip_reason,
     toolchain_env,
 )
-from gostatic.cgo.linkhazards import linker_hazards
-from gostatic.cgo.linkreason import link_failure_reason
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
 from gostatic.incremental.install import settle
@@ -53,8 +51,9 @@ if TYPE_CHECKING:
     from gostatic.targets import Target
     from gostatic.toolchains import Toolchains
 
-# go build failures that mean "this strategy does not apply here", not "the code is wrong".
-_STRATEGY_FAILURE = re.compile(
+# go build failures that mean "this strategy does not apply here", not "the code is wrong";
+# compiled by re on first use (only a failed build asks).
+_STRATEGY_FAILURE = (
     r"build constraints exclude all Go files"
     r"|requires external \(cgo\) linking"
     r"|cgo is not enabled|requires cgo"
@@ -269,10 +268,13 @@ class Climb:
     def _failed(self, strategy: Strategy, built: GoResult, compiler: str) -> PackageResult | None:
         """A rung whose go build failed: the next rung, with the C compiler's or linker's
         reason when they said one, unless the code itself does not compile."""
+        from gostatic.cgo.linkreason import link_failure_reason  # only after a failed build
+
         reason = link_failure_reason(built.stderr, self.facts.owners, compiler)
         # A header or library another C compiler lacks is that toolchain's failure.
         by_toolchain = reason is not None and strategy.toolchain is not None
-        if not self.compiled and not by_toolchain and not _STRATEGY_FAILURE.search(built.stderr):
+        of_strategy = re.search(_STRATEGY_FAILURE, built.stderr) is not None
+        if not self.compiled and not by_toolchain and not of_strategy:
             self._record(Attempt(strategy.name, "build-failed", built.first_error_line))
             return self._not_static(go_error=built.stderr)
         detail = reason.detail if reason is not None else built.first_error_line
@@ -332,6 +334,8 @@ class Climb:
         which holds the linker's output when go linked), each (kind, detail) once."""
         warned: tuple[Hazard, ...] = ()
         if _STATIC_LINK_WARNING in said:
+            from gostatic.cgo.linkhazards import linker_hazards  # only when glibc warned
+
             warned = linker_hazards(said, self.facts.package_dirs)
         return tuple(dict.fromkeys((*in_binary, *warned)))
 
