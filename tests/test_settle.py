@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from gostatic.incremental import install, snapshot
+from gostatic.incremental.buildid import build_id_in, go_build_id
 from gostatic.incremental.install import NotProved, settle
 from gostatic.incremental.recheck import still_static, still_static_in
 from gostatic.incremental.snapshot import Snapshot, map_file
-from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id, go_build_id
+from gostatic.incremental.stage import Stage, Stamp, file_id
 from tests.support import (
     GO,
     SEED_FMT,

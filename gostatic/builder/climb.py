@@ -30,9 +30,10 @@ from gostatic.builder.rungchoice import (
 )
 from gostatic.go.flags import apply_overlay, overlay_env
 from gostatic.go.session import GoCommand
+from gostatic.incremental.buildid import build_id_in, go_build_id
 from gostatic.incremental.install import settle
 from gostatic.incremental.snapshot import Snapshot, new_snapshot
-from gostatic.incremental.stage import Stage, Stamp, build_id_in, go_build_id
+from gostatic.incremental.stage import Stage, Stamp
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.toolchains import INSTALL_HINT
 

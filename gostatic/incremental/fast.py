@@ -38,13 +38,14 @@ from gostatic.go.flags import (
     overlay_env,
     sets_build_id,
 )
+from gostatic.incremental.buildid import build_id_in, go_build_id
 from gostatic.incremental.plan import (
     names_several_packages,
     read_plan,
     request_plan_key,
     trustworthy,
 )
-from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id, go_build_id
+from gostatic.incremental.stage import Stage, Stamp, file_id
 from gostatic.paths import STAGE_DIR, cache_dir
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import PLAIN, is_strategy_name, strategy_named

@@ -26,8 +26,9 @@ binary too, so that the next build links it again.
 from __future__ import annotations
 
 from gostatic.errors import GostaticError
+from gostatic.incremental.buildid import build_id_in
 from gostatic.incremental.snapshot import Snapshot
-from gostatic.incremental.stage import Stage, Stamp, build_id_in, file_id
+from gostatic.incremental.stage import Stage, Stamp, file_id
 from gostatic.records import TYPE_CHECKING
 
 if TYPE_CHECKING:

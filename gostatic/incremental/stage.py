@@ -31,8 +31,6 @@ from gostatic.records import TYPE_CHECKING, Record
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from gostatic.elf.layout import Data
-
     StrPath: TypeAlias = "str | os.PathLike[str]"
 
 FileId = tuple[int, int, int]  # inode, size, mtime_ns: changes whenever gostatic writes a file
@@ -44,34 +42,6 @@ def file_id(path: StrPath) -> FileId | None:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-# go puts its build ID in an ELF note (name "Go", type 4) within the first 32 KiB, and
-# reads it from there for its own up-to-date check; so does this, without pyelftools.
-_BUILD_ID_HEAD = 32 * 1024
-_GO_NOTE_TYPE = 4
-
-
-def go_build_id(path: StrPath) -> str | None:
-    """The Go build ID of a binary, or None if it has none that can be read."""
-    head = codec.read_regular(path, _BUILD_ID_HEAD)
-    return build_id_in(head) if head is not None else None
-
-
-def build_id_in(data: Data) -> str | None:
-    """:func:`go_build_id` of a binary already mapped or read (its first 32 KiB do)."""
-    head = data[:_BUILD_ID_HEAD]
-    for order in ("little", "big"):
-        marker = _GO_NOTE_TYPE.to_bytes(4, order) + b"Go\x00\x00"
-        at = head.find(marker)
-        while at >= 8:
-            namesz = int.from_bytes(head[at - 8 : at - 4], order)
-            descsz = int.from_bytes(head[at - 4 : at], order)
-            if namesz == 4 and 0 < descsz <= 1024:
-                desc = head[at + len(marker) : at + len(marker) + descsz]
-                return desc.rstrip(b"\x00").decode("ascii", "replace") or None
-            at = head.find(marker, at + 1)
-    return None
 
 
 class Stamp(Record):
@@ -143,14 +113,36 @@ class Stage:
         _hold(self.dir)
         stamp = self.read_stamp()
         intact = stamp is not None and (output is None or file_id(output) == stamp.output)
+        if stamp is not None and not intact and output is not None:
+            restored = self._restored(stamp, output)
+            stamp, intact = (restored, True) if restored is not None else (stamp, False)
         if not self.discard_others(stamp.strategy if stamp is not None and intact else None):
             stamp = None  # a stage it cannot tidy (read-only): nothing in it is taken as proved
         _claimed[claim] = stamp
         return stamp
 
+    def _restored(self, stamp: Stamp, output: StrPath) -> Stamp | None:
+        """The stamp, now of ``output``, when the output is no longer the stamped copy but
+        is still the proved binary byte for byte, and so is the stage binary (an output
+        restored from an artifact, say: gostatic.incremental.contentid tells); neither is
+        linked again. None otherwise."""
+        if not stamp.build_id or not _names_a_strategy_dir(stamp.strategy):
+            return None
+        from gostatic.incremental.contentid import is_binary_of  # hashlib: only here
+
+        for path in (str(output), self.binary(stamp.strategy)):
+            if not is_binary_of(path, stamp.build_id):
+                return None
+        restamped = stamp._replace(output=file_id(output))
+        try:
+            self.write_stamp(restamped)
+        except OSError:
+            return None  # the next run would not know the output: link it again now
+        return restamped
+
     def forget_binary(self, strategy: str) -> None:
         """Remove this package's binary of ``strategy``, so that go builds it afresh."""
-        if strategy in ("", ".", "..", _STAMPS) or os.sep in strategy:
+        if not _names_a_strategy_dir(strategy):
             return  # a stamp is untrusted: only ever a strategy directory of this stage
         try:  # noqa: SIM105 (contextlib is one more import on the build path)
             os.unlink(self.binary(strategy))
@@ -235,6 +227,11 @@ class Stage:
             except OSError:
                 removed = False
         return removed
+
+
+def _names_a_strategy_dir(strategy: str) -> bool:
+    """Whether an untrusted strategy name can only name a strategy directory of a stage."""
+    return strategy not in ("", ".", "..", _STAMPS, _LOCK) and os.sep not in strategy
 
 
 # The stage locks this process holds, by lock file: each is held until the process ends.
