@@ -4,23 +4,28 @@ load.
 
 The full path predicts a package's first rung from the import graph, which go list gives;
 for a small program go list and gostatic's imports take a third of the time go build
-takes. For the common cold build of one package named by its directory (`gostatic build`,
-`gostatic build -o app ./cmd/app`) the first rung can be guessed from the package's own
-sources (gostatic.builder.sourceguess). The guessed build is spelled exactly as the
-full path's climb (gostatic.builder.climb) will spell its first build, so that the climb
-takes its result from the session instead of running it again. Where the guess is wrong,
-the climbs stop it before their own builds start (GoSession.keep_guesses): a guess only
-ever saves time; what is built and installed is the full path's choice.
+takes. For the common cold builds the first rung can be guessed from the packages' own
+sources (gostatic.builder.sourceguess): one package named by its directory (`gostatic
+build`, `gostatic build -o app ./cmd/app`), whose climb (gostatic.builder.climb) builds it
+first; or the main packages of directories and patterns of directories with `-o DIR/`
+(`gostatic build -o bin/ ./...`), which gostatic.builder.climbs builds with one go build
+when they share a strategy. The guessed build is spelled exactly as the full path will
+spell it, so that the full path takes its result from the session instead of running it
+again. Where the guess is wrong, the climbs stop it before their own builds start
+(GoSession.keep_guesses): a guess only ever saves time; what is built and installed is
+the full path's choice.
 
-The guessed build writes into the package's stage, so the stage is claimed first (locked,
-and tidied of what this run did not build: gostatic.incremental.stage), as the full
-path would claim it; the full path's own claim then finds it claimed.
+The guessed build writes into the packages' stage, so the stage is claimed first for
+each binary (locked, and tidied of what this run did not build:
+gostatic.incremental.stage), as the full path would claim it; the full path's own claims
+then find it claimed.
 
 No guess is made where the first rung depends on what is not cheap to know here: a
 package that is not main (go list would refuse `-o FILE`), an import from another module
-or of "C", a gostatic.toml (its ladder or pins), an entry of the strategy cache for the
-package, --strategy other than the rungs every machine has, -buildmode, -o /dev/null, a
-GOOS or GOARCH setting, GOPATH mode, several packages.
+or of "C", a gostatic.toml (its ladder or pins), an entry of the strategy cache for one
+of the packages, --strategy other than the rungs every machine has, -buildmode, -o
+/dev/null, a GOOS or GOARCH setting, GOPATH mode; for several packages, main packages of
+different guesses or of one binary name, or no `-o DIR/`.
 """
 
 from __future__ import annotations
@@ -103,7 +108,7 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
     if names_several_packages(args.packages):
         return _group_build(request, base, goflags, strategy, root, names)
-    # One directory: go list refuses -o FILE for a package that is not main.
+    # One directory, its package main (for a library, go list refuses -o FILE: no build).
     return _single_build(request, base, goflags, strategy, root, names[0])
 
 
