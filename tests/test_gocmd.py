@@ -251,3 +251,31 @@ def test_an_interrupted_wait_for_a_background_go_stops_it_cleanly(tmp_path: Path
         time.sleep(0.1)
     assert not _alive(shell) and not _alive(child)
     assert not list(tmp_path.glob("gostatic-go-*"))
+
+
+def test_a_reader_thread_the_interrupt_left_unrecorded_never_races_the_main_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C between a reader thread's start and the line that records it: the thread
+    # reads go's pipes while the main thread, which thinks none does, reads them too.
+    # Both reading (and closing) the same pipes failed the thread with EBADF.
+    import threading
+
+    from gostatic.go import cmd
+
+    failures: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    env = _fake_go(
+        tmp_path, "for i in 1 2 3 4 5; do echo line$i; echo err$i >&2; sleep 0.05; done\n"
+    )
+    for _ in range(5):
+        running = cmd.spawn_go(["build"], env, None)
+        running.in_background()
+        running._collected = None  # as if the interrupt came before it was recorded
+        result = running.result()
+        assert result.stdout == "".join(f"line{i}\n" for i in range(1, 6))
+        assert result.stderr == "".join(f"err{i}\n" for i in range(1, 6))
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(timeout=5)
+    assert failures == []

@@ -12,6 +12,7 @@ the background).
 
 from __future__ import annotations
 
+import _thread  # built in and loaded at start-up, unlike threading
 import errno
 import os
 import select
@@ -261,6 +262,10 @@ class RunningGo:
         # Set by the reader thread when done. Not Thread.join: in Python 3.11, once Ctrl-C
         # interrupts a join, the next one can return while the thread still runs.
         self._collected: threading.Event | None = None
+        # Held while the pipes are read: a Ctrl-C between a reader thread's start and the
+        # line that records it leaves the thread reading while this one thinks none is, and
+        # then both would read (and close) the same pipes.
+        self._collecting = _thread.allocate_lock()
 
     def in_background(self) -> None:
         """Drain the pipes on a thread, so a large output never stalls go meanwhile."""
@@ -277,6 +282,11 @@ class RunningGo:
             collected.set()
 
     def _collect(self) -> None:
+        with self._collecting:
+            if self._result is None:  # another thread collected it meanwhile
+                self._collect_now()
+
+    def _collect_now(self) -> None:
         self._drain()
         _, status = os.waitpid(self.pid, 0)
         self._returncode = os.waitstatus_to_exitcode(status)  # -N for signal N, as Popen
