@@ -176,7 +176,6 @@ def test_the_guess_follows_the_modules_own_packages(
         ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": NET_HTTP}, ["-o", "bin/", "./..."]),
         ({"a/tool/main.go": SEED_FMT, "b/tool/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),
         ({"cmd/a/main.go": SEED_FMT, "cmd/b/main.go": SEED_FMT}, ["./..."]),
-        ({"cmd/a/main.go": SEED_FMT}, ["-o", "bin/", "./..."]),  # one: not a group build
         # A package that is not main: go list refuses `-o FILE` for it, and no build runs.
         ({"lib/lib.go": LIBRARY}, ["-o", "out", "./lib"]),
         ({"v2/main.go": SEED_FMT}, ["./v2"]),  # go names the binary after the element before
@@ -335,6 +334,26 @@ def test_the_full_path_takes_the_guessed_build_of_every_command(
     assert build.split(" ", 1)[1] == " ".join(guess.args)
     for name in "abc":
         assert_static_by_readelf(module / "bin" / name)
+
+
+@requires_go
+@pytest.mark.parametrize("library", [False, True])
+def test_the_one_command_of_a_pattern_is_built_as_its_climb_builds_it(
+    tmp_path: Path, counted: tuple[dict[str, str], Path], library: bool
+) -> None:
+    # Alone in the pattern, the command's climb builds it with the command line's own
+    # package arguments; beside a library, with its import path (gostatic.builder.full).
+    env, log = counted
+    files = {"cmd/app/main.go": NET_HTTP, **({"internal/lib/lib.go": LIBRARY} if library else {})}
+    module = write_module(tmp_path / "m", files)
+    guess = guessed(module, env, "-o", "bin/", "./...")
+    assert guess is not None
+    assert guess.args[-1] == ("example.com/m/cmd/app" if library else "./...")
+    run = run_gostatic(["build", "-o", "bin/", "./..."], module, env)
+    assert run.returncode == 0, run.stderr
+    [build] = go_builds(logged_go_calls(log))
+    assert build.split(" ", 1)[1] == " ".join(guess.args)
+    assert_static_by_readelf(module / "bin" / "app")
 
 
 @requires_go

@@ -7,9 +7,10 @@ for a small program go list and gostatic's imports take a third of the time go b
 takes. For the common cold builds the first rung can be guessed from the packages' own
 sources (gostatic.builder.sourceguess): one package named by its directory (`gostatic
 build`, `gostatic build -o app ./cmd/app`), whose climb (gostatic.builder.climb) builds it
-first; or the main packages of directories and patterns of directories with `-o DIR/`
-(`gostatic build -o bin/ ./...`), which gostatic.builder.climbs builds with one go build
-when they share a strategy. The guessed build is spelled exactly as the full path will
+first; the one main package of a pattern of directories, built the same way; or the
+main packages of directories and patterns of directories with `-o DIR/` (`gostatic
+build -o bin/ ./...`), which gostatic.builder.climbs builds with one go build when they
+share a strategy. The guessed build is spelled exactly as the full path will
 spell it, so that the full path takes its result from the session instead of running it
 again. Where the guess is wrong, the climbs stop it before their own builds start
 (GoSession.keep_guesses): a guess only ever saves time; what is built and installed is
@@ -106,10 +107,21 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     if strategy is None:
         return None
     root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
-    if names_several_packages(args.packages):
-        return _group_build(request, base, goflags, strategy, root, names)
-    # One directory, its package main (for a library, go list refuses -o FILE: no build).
-    return _single_build(request, base, goflags, strategy, root, names[0])
+    output = os.path.join(base, output_for(args.output, names[0], base) or names[0])
+    if not names_several_packages(args.packages):
+        # One directory, its package main (for a library, go list refuses -o FILE: no
+        # build), in the stage gostatic.builder.full keys by its output, resolved
+        # (pathlib's resolve() is os.path.realpath).
+        stage = Stage(root, os.path.realpath(output), names[0])
+        return _climb_build(request, goflags, strategy, stage, output, args.packages)
+    if len(names) == 1:
+        # The one main package of a pattern: its climb builds it alone, in the stage of
+        # the command line, with the command line's package arguments where go list
+        # will name no other package (gostatic.builder.full).
+        stage = Stage(root, _group_key(base, args.output, args.packages), names[0])
+        own_args = args.packages if len(packages) == 1 else (paths[0],)
+        return _climb_build(request, goflags, strategy, stage, output, own_args)
+    return _group_build(request, base, goflags, strategy, root, names)
 
 
 def _goflags_if_guessable(request: BuildRequest, base: str) -> str | None:
@@ -130,18 +142,22 @@ def _goflags_if_guessable(request: BuildRequest, base: str) -> str | None:
     return goflags
 
 
-def _single_build(
-    request: BuildRequest, base: str, goflags: str, strategy: Strategy, root: str, name: str
+def _climb_build(
+    request: BuildRequest,
+    goflags: str,
+    strategy: Strategy,
+    stage: Stage,
+    output: str,
+    package_args: tuple[str, ...],
 ) -> GuessedBuild:
-    """A climb's first build of the one package a directory argument names, in the stage
-    gostatic.builder.full gives it: keyed by its output, resolved (pathlib's resolve() is
-    os.path.realpath)."""
-    args = request.go_args
-    output = os.path.join(base, output_for(args.output, name, base) or name)
-    stage = Stage(root, os.path.realpath(output), name)
+    """A climb's first build (gostatic.builder.climb) of one package, into ``stage``."""
     writes = stage.binary(strategy.name)
     return GuessedBuild(
-        args=["build", *apply_overlay(args, goflags, strategy.overlay, writes), *args.packages],
+        args=[
+            "build",
+            *apply_overlay(request.go_args, goflags, strategy.overlay, writes),
+            *package_args,
+        ],
         env=overlay_env(request.env, strategy.overlay),
         cwd=_as_pathlib(request.cwd),
         claims=((stage, output),),
@@ -166,8 +182,7 @@ def _group_build(
         return None
     if len(names) < 2 or len(set(names)) != len(names):
         return None
-    key = "\n".join(["group", os.path.realpath(base), output_dir, *args.packages])
-    stages = [Stage(root, key, name) for name in names]
+    stages = [Stage(root, _group_key(base, output_dir, args.packages), name) for name in names]
     strategy_dir = os.path.join(stages[0].strategy_dir(strategy.name), "")
     return GuessedBuild(
         args=[
@@ -181,6 +196,11 @@ def _group_build(
         claims=tuple((s, os.path.join(base, output_dir, s.name)) for s in stages),
         writes=tuple(s.binary(strategy.name) for s in stages),
     )
+
+
+def _group_key(base: str, output: str | None, packages: tuple[str, ...]) -> str:
+    """The key of the stage the packages of a command line share (gostatic.builder.full)."""
+    return "\n".join(["group", os.path.realpath(base), output or "", *packages])
 
 
 def _first_rung(request: BuildRequest, reaches: bool | None) -> Strategy | None:
