@@ -389,3 +389,37 @@ def test_the_guessed_build_starts_in_a_stage_already_locked(
     assert run.returncode == 0, run.stderr
     assert log.read_text().split() == ["held"]  # one build, the guessed one, in a locked stage
     assert_static_by_readelf(module / "app")
+
+
+@requires_go
+@pytest.mark.parametrize(
+    ("argv", "extra_env"),
+    [
+        (["-C", "sub", "-o", "app", "./cmd/app"], {}),
+        (["-tags", "extra", "-trimpath", "-o", "app", "./cmd/app"], {}),
+        (["-ldflags=-s -w", "-o", "app", "./cmd/app"], {}),
+        (["--cache-dir", "rel-cache", "-o", "app", "./cmd/app"], {}),
+        (["-o", "app", "./cmd/app"], {"GOFLAGS": "-trimpath -tags=extra"}),
+        (["-o", "app", "./cmd/app"], {"CGO_ENABLED": "0"}),
+    ],
+    ids=["-C", "tags", "ldflags", "cache-dir", "GOFLAGS", "cgo-off"],
+)
+def test_the_guess_is_spelled_as_the_climb_spells_its_build(
+    tmp_path: Path, counted: tuple[dict[str, str], Path], argv: list[str], extra_env: dict[str, str]
+) -> None:
+    # A guess spelled otherwise than the climb's own build is stopped and the build run
+    # again: right, but two builds where one was meant.
+    env, log = counted
+    env = {**env, **extra_env}
+    source = NET_HTTP if "CGO_ENABLED" not in extra_env else SEED_FMT
+    root = write_module(tmp_path / "m", {"sub/cmd/app/main.go": source})
+    module = root / "sub"
+    (module / "go.mod").write_text("module example.com/m\n\ngo 1.21\n")
+    cwd = root if argv[0] == "-C" else module
+    guess = guessed(cwd, env, *argv)
+    assert guess is not None
+    run = run_gostatic(["build", *argv], cwd, env)
+    assert run.returncode == 0, run.stderr
+    [build] = go_builds(logged_go_calls(log))
+    assert build.split(" ", 1)[1] == " ".join(guess.args)
+    assert_static_by_readelf(module / "app")
