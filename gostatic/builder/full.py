@@ -145,7 +145,7 @@ class Builder:
         mains = [p for p in graph.named if p.is_main]
         check_output_gets_a_program(graph.named, args, self.goenv.goflags, self.base)
         check = self._start_check(graph.named, mains)
-        outputs = resolve_outputs(mains, args, self.base, self.goenv.goexe)
+        outputs = resolve_outputs(mains, len(graph.named), args, self.base, self.goenv.goexe)
         names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
         facts = GraphFacts(graph, self.request, self.goenv, self.session, self.cache_root)
         listing = _Listing(graph, stage_root, self._group_key(names), facts)

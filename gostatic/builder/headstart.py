@@ -64,7 +64,8 @@ class GuessedBuild(Record):
     args: list[str]
     env: dict[str, str]
     cwd: str
-    claims: tuple[tuple[Stage, str], ...]  # each binary's stage, and the output it is for
+    # Each binary's stage, and the output it is for (None: go writes none).
+    claims: tuple[tuple[Stage, str | None], ...]
     writes: tuple[str, ...]  # the stage binaries
 
 
@@ -117,10 +118,16 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     if len(names) == 1:
         # The one main package of a pattern: its climb builds it alone, in the stage of
         # the command line, with the command line's package arguments where go list
-        # will name no other package (gostatic.builder.full).
+        # will name no other package (gostatic.builder.full). Beside other packages, go
+        # writes nothing without -o, and refuses -o FILE.
+        alone = len(packages) == 1
+        to_file = args.output is not None and output_for(args.output, names[0], base) == args.output
+        if to_file and not alone:
+            return None
         stage = Stage(root, _group_key(base, args.output, args.packages), names[0])
-        own_args = args.packages if len(packages) == 1 else (paths[0],)
-        return _climb_build(request, goflags, strategy, stage, output, own_args)
+        own_args = args.packages if alone else (paths[0],)
+        written = output if alone or args.output is not None else None
+        return _climb_build(request, goflags, strategy, stage, written, own_args)
     return _group_build(request, base, goflags, strategy, root, names)
 
 
@@ -147,7 +154,7 @@ def _climb_build(
     goflags: str,
     strategy: Strategy,
     stage: Stage,
-    output: str,
+    output: str | None,
     package_args: tuple[str, ...],
 ) -> GuessedBuild:
     """A climb's first build (gostatic.builder.climb) of one package, into ``stage``."""

@@ -132,14 +132,18 @@ def exe_name(pkg: ListedPackage, packages: Sequence[str], goexe: str) -> str:
 
 def resolve_outputs(
     mains: Sequence[ListedPackage],
+    named: int,
     args: GoBuildArgs,
     base: Path,
     goexe: str,
 ) -> tuple[str | None, ...]:
-    """Where each main package's binary goes, with go's rules for ``-o``.
+    """Where each main package's binary goes, with go's rules for ``-o``; ``named``: how
+    many packages the command line names, main or not, loaded or not.
 
-    No ``-o``: one main package goes to ``./NAME``; several are built and discarded.
-    ``-o DIR/`` (or an existing directory): ``DIR/NAME`` each. ``-o FILE``: one package only.
+    No ``-o``: a command line that names one package, a main one, writes it to
+    ``./NAME``; one that names several builds them and writes nothing. ``-o DIR/`` (or
+    an existing directory): ``DIR/NAME`` for each main package. ``-o FILE``: one package
+    only.
     """
     out = args.output
     names = [exe_name(p, args.packages, goexe) for p in mains]
@@ -147,10 +151,11 @@ def resolve_outputs(
         return ()
     if out == os.devnull:
         return tuple(None for _ in mains)  # go builds and writes nothing
-    if len(mains) == 1:
-        return (output_for(out, names[0], base),)
     if out is None:
-        return tuple(None for _ in mains)
+        return (names[0],) if named == 1 else tuple(None for _ in mains)
     if out.endswith(("/", os.sep)) or (base / out).is_dir():
         return tuple(output_for(out, n, base) for n in names)
-    raise UsageError("-o names a file but the patterns match several main packages")
+    if named == 1:
+        return (out,)
+    # go says "cannot write multiple packages to non-directory", and builds nothing.
+    raise UsageError("-o names a file but the command line names several packages")

@@ -267,9 +267,9 @@ def _outputs_are_gos(plan: Plan, request: BuildRequest) -> bool:
     """Whether each binary's output is where go build would write it."""
     args = request.go_args
     base = os.path.join(request.cwd, args.workdir or ".")
-    several = len(plan.members) > 1
+    several = len(plan.listed) > 1
     for member in plan.members:
-        # Several main packages and no -o: go builds them and writes nothing.
+        # Several packages and no -o: go builds them and writes nothing.
         expected = (
             None if several and args.output is None else output_for(args.output, member.name, base)
         )
