@@ -37,3 +37,9 @@ def cache_dir(env: Mapping[str, str], explicit: str | None = None) -> str:
     from platformdirs import user_cache_dir
 
     return user_cache_dir("gostatic", appauthor=False)
+
+
+def build_cache_dir(env: Mapping[str, str], cwd: str, cache_flag: str | None) -> str:
+    """The cache directory of a build run in ``cwd``: its ``--cache-dir`` (relative to
+    ``cwd``), else as :func:`cache_dir` finds it."""
+    return cache_dir(env, os.path.join(cwd, cache_flag) if cache_flag else None)

@@ -47,7 +47,7 @@ from gostatic.incremental.stage import Stage
 from gostatic.incremental.stage import unusable as stage_unusable
 from gostatic.incremental.stagecap import cache_limit, trim_stage
 from gostatic.incremental.stageindex import record_members
-from gostatic.paths import STAGE_DIR, cache_dir
+from gostatic.paths import STAGE_DIR, build_cache_dir
 from gostatic.project import load_project, write_pins
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import strategy_named
@@ -117,8 +117,7 @@ class Builder:
         )
         self.project = load_project(self.base.resolve())
         self.ladder = self.project.strategies
-        explicit = str(self.cwd / options.cache_dir) if options.cache_dir else None
-        self.cache_root = Path(cache_dir(request.env, explicit))
+        self.cache_root = Path(build_cache_dir(request.env, request.cwd, options.cache_dir))
         self.cache = None if options.no_cache else StrategyCache(self.cache_root)
         self.warnings: list[str] = []
         self.notes: list[str] = []

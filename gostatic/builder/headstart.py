@@ -45,7 +45,7 @@ from gostatic.go.output import go_setting_in_effect
 from gostatic.incremental.fast import start_full_path_queries
 from gostatic.incremental.plan import names_several_packages
 from gostatic.incremental.stage import Stage
-from gostatic.paths import CACHE_FILE, STAGE_DIR, cache_dir
+from gostatic.paths import CACHE_FILE, STAGE_DIR, build_cache_dir
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import CGO_OFF, NETGO, PLAIN, strategy_named
 
@@ -102,12 +102,14 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     paths = [module.import_path(d) for d in mains]
     names = [n for n in (_binary_name(p) for p in paths) if n is not None]
     strategies = {_first_rung(request, reaches_cgo_resolvers(packages[d], module)) for d in mains}
-    if len(names) != len(mains) or len(strategies) != 1 or _cache_may_steer(request, paths):
+    cache_root = build_cache_dir(request.env, request.cwd, request.options.cache_dir)
+    steered = _cache_may_steer(request, cache_root, paths)
+    if len(names) != len(mains) or len(strategies) != 1 or steered:
         return None
     [strategy] = strategies
     if strategy is None:
         return None
-    root = _as_pathlib(os.path.join(_cache_root(request), STAGE_DIR))
+    root = _as_pathlib(os.path.join(cache_root, STAGE_DIR))
     output = os.path.join(base, output_for(args.output, names[0], base) or names[0])
     if not names_several_packages(args.packages):
         # One directory, its package main (for a library, go list refuses -o FILE: no
@@ -225,11 +227,6 @@ def _first_rung(request: BuildRequest, reaches: bool | None) -> Strategy | None:
     return NETGO if reaches and request.env.get("CGO_ENABLED") != "0" else PLAIN
 
 
-def _cache_root(request: BuildRequest) -> str:
-    cache_flag = request.options.cache_dir
-    return cache_dir(request.env, os.path.join(request.cwd, cache_flag) if cache_flag else None)
-
-
 def _has_project_file(base: str) -> bool:
     """Whether a gostatic.toml may apply (gostatic.project looks from ``base`` up to the
     module root)."""
@@ -252,13 +249,13 @@ def _binary_name(import_path: str) -> str | None:
     return name
 
 
-def _cache_may_steer(request: BuildRequest, import_paths: list[str]) -> bool:
+def _cache_may_steer(request: BuildRequest, cache_root: str, import_paths: list[str]) -> bool:
     """Whether the strategy cache may name one of these packages' first rung: its file
     holds the import path (a text search: no TOML read here)."""
     if request.options.no_cache:
         return False
     try:
-        with open(os.path.join(_cache_root(request), CACHE_FILE), "rb") as f:
+        with open(os.path.join(cache_root, CACHE_FILE), "rb") as f:
             text = f.read()
     except FileNotFoundError:
         return False

@@ -9,9 +9,9 @@ result instead of running it again.
 
 from __future__ import annotations
 
-import os
 import time
 
+from gostatic.atomic import discard
 from gostatic.go.cmd import checked_result, spawn_go
 from gostatic.records import TYPE_CHECKING, Record
 
@@ -109,8 +109,4 @@ class GoSession:
 
 def _remove(paths: tuple[str, ...]) -> None:
     for path in paths:
-        # Not contextlib.suppress: contextlib is one more import on every run.
-        try:  # noqa: SIM105
-            os.unlink(path)
-        except OSError:
-            pass  # never written, or gone already
+        discard(path)  # never written, or gone already: nothing to do

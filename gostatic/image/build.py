@@ -19,7 +19,7 @@ from gostatic.builder.pipeline import BuildObserver, run_build
 from gostatic.errors import EXIT_FAILED, EXIT_OK, GostaticError, UsageError
 from gostatic.go.flags import GoFlag
 from gostatic.incremental import codec
-from gostatic.paths import STAGE_DIR, cache_dir
+from gostatic.paths import STAGE_DIR, build_cache_dir
 from gostatic.records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -153,8 +153,7 @@ def _build(
 def _output_path(build: BuildRequest, platform: TargetPlatform) -> str:
     """A stable file per command line, directory and platform (see the module's doc)."""
     options = build.options
-    explicit = os.path.join(build.cwd, options.cache_dir) if options.cache_dir else None
-    root = cache_dir(build.env, explicit)
+    root = build_cache_dir(build.env, build.cwd, options.cache_dir)
     env = {**build.env, **dict(platform.env)}
     target = sorted((k, v) for k, v in env.items() if k.startswith(("GO", "CGO_")))
     key = "\n".join(

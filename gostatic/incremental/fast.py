@@ -46,7 +46,7 @@ from gostatic.incremental.plan import (
     trustworthy,
 )
 from gostatic.incremental.stage import Stage, Stamp, file_id
-from gostatic.paths import STAGE_DIR, cache_dir
+from gostatic.paths import STAGE_DIR, build_cache_dir
 from gostatic.records import TYPE_CHECKING, Record
 from gostatic.strategies import PLAIN, is_strategy_name, strategy_named
 
@@ -81,8 +81,7 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     Whatever go ran here stays in ``session``, so the full path never runs it twice.
     """
     options = request.options
-    explicit = os.path.join(request.cwd, options.cache_dir) if options.cache_dir else None
-    cache_root = cache_dir(request.env, explicit)
+    cache_root = build_cache_dir(request.env, request.cwd, options.cache_dir)
     key = request_plan_key(request, cache_root)
     if key is None:
         return None
