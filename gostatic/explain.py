@@ -87,8 +87,7 @@ class CgoAnalysis(Record):
 
     def cgo_on(self, strategy: Strategy) -> bool:
         """Whether ``strategy``'s build has cgo on: its own CGO_ENABLED, else go's."""
-        value = dict(strategy.overlay.env).get("CGO_ENABLED")
-        return self.cgo_default if value is None else value == "1"
+        return strategy.cgo_on(self.cgo_default)
 
     def expects_static(self, strategy: Strategy) -> bool:
         """Whether the graph says ``strategy`` gives a working static binary (a build with

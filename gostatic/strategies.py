@@ -26,6 +26,12 @@ class Strategy(Record):
     summary: str
     toolchain: Toolchain | None = None
 
+    def cgo_on(self, default: bool) -> bool:
+        """Whether this strategy's build has cgo on: its own CGO_ENABLED, else go's
+        (``default``)."""
+        value = dict(self.overlay.env).get("CGO_ENABLED")
+        return default if value is None else value == "1"
+
     @property
     def links_statically(self) -> bool:
         """Whether the C linker makes the binary static (so pkg-config must name the

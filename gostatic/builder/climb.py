@@ -122,8 +122,7 @@ class Climb:
         # The package arguments of each go build (see gostatic.builder.full).
         self.package_args = package_args
         self.facts = facts  # the build's package graph, and what it tells
-        # This package's cgo: what decides which rungs cannot win.
-        self.analysis: CgoAnalysis = facts.analysis(pkg.import_path)
+        self._analysis: CgoAnalysis | None = None  # see :attr:`analysis`
         # Where the strategy cache records this climb's winner (None: the cache takes no
         # part, as when the rung was given); the builder records it, the climb never reads it.
         self.cache_key = cache_key
@@ -133,6 +132,15 @@ class Climb:
         self.seen: dict[tuple[tuple[str, ...], bool, str | None], str] = {}
         self.compiled = False
         self.fallback: _Candidate | None = None  # static but hazardous, held while musl is tried
+
+    @property
+    def analysis(self) -> CgoAnalysis:
+        """This package's cgo: what decides which rungs cannot win. Asked for on first need:
+        where the head start's guess is proved exact (gostatic.builder.guessproof), a
+        first rung that is taken needs no go list."""
+        if self._analysis is None:
+            self._analysis = self.facts.analysis(self.pkg.import_path)
+        return self._analysis
 
     def reads_new_binary(self) -> bool:
         """Whether the first rung will leave a binary no stamp vouches for (a guess for
@@ -206,10 +214,10 @@ class Climb:
             skip = cgo_forbidden_reason(strategy, setting.request.env)
             if skip is None and self.fallback is not None:
                 skip = self._predicted_dynamic(strategy)
-        if skip is not None or self.analysis.cgo_on(strategy):
+        if skip is not None or strategy.cgo_on(setting.goenv.cgo_enabled):
             return skip
-        self.analysis = self.facts.judged(self.analysis)  # a go list, once per build
-        return self.analysis.cgo_off_refusal()
+        self._analysis = self.facts.judged(self.analysis)  # a go list, once per build
+        return self._analysis.cgo_off_refusal()
 
     def _predicted_dynamic(self, strategy: Strategy) -> str | None:
         """With a static binary held for the NSS hazard, a rung the import graph says
@@ -241,7 +249,8 @@ class Climb:
     ) -> tuple[tuple[str, ...], bool, str | None]:
         """What makes two rungs the same build: the same flags (without "-o STAGE", which
         is each rung's own), cgo setting and compiler."""
-        return tuple(argv[:-2]), self.analysis.cgo_on(strategy), env.get("CC")
+        cgo = strategy.cgo_on(self.setting.goenv.cgo_enabled)
+        return tuple(argv[:-2]), cgo, env.get("CC")
 
     def _try(self, strategy: Strategy) -> PackageResult | None:
         """One rung. Returns the package's final result, or None to go on climbing."""

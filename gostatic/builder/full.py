@@ -55,26 +55,32 @@ from gostatic.targets import ELF_GOOS, non_elf_message, target_of
 from gostatic.toolchains import Toolchains
 
 if TYPE_CHECKING:
+    from gostatic.builder.guessproof import GuessProof
     from gostatic.builder.results import ProgressFn
 
 
 class _Listing(Record):
-    """What one run of the climbs works from: go list's graph, the stage directory, and
-    the stage key the packages share when the command line names several."""
+    """What one run of the climbs works from: the packages the command line names, the
+    stage directory, the stage key the packages share when it names several, and the
+    facts of their graph."""
 
-    graph: PackageGraph
+    named: tuple[ListedPackage, ...]
     stage_root: Path
     group_key: str | None
     facts: GraphFacts
 
 
 def full_build(
-    request: BuildRequest, progress: ProgressFn = no_progress, session: GoSession | None = None
+    request: BuildRequest,
+    progress: ProgressFn = no_progress,
+    session: GoSession | None = None,
+    proof: GuessProof | None = None,
 ) -> BuildReport:
     """Build every main package named by the request; raise only for errors that stop all.
 
-    ``session`` carries the go commands the fast path already ran or started (see
-    gostatic.incremental.fast), so that none of them runs twice.
+    ``session`` carries the go commands the fast path or the head start already ran or
+    started (see gostatic.incremental.fast), so that none of them runs twice; ``proof``,
+    the head start's, may spare the build its go list (gostatic.builder.guessproof).
     """
     session = session if session is not None else GoSession()
     try:
@@ -82,7 +88,7 @@ def full_build(
         check_buildmode(request.go_args, goenv.goflags)
         if goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(goenv.goos))
-        return Builder(request, goenv, progress, session).run()
+        return Builder(request, goenv, progress, session, proof).run()
     except OSError as exc:
         raise GostaticError(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
@@ -97,8 +103,10 @@ class Builder:
         goenv: GoEnv,
         progress: ProgressFn = no_progress,
         session: GoSession | None = None,
+        proof: GuessProof | None = None,
     ) -> None:
         self.request = request
+        self.proof = proof
         self.goenv = goenv
         self.session = session if session is not None else GoSession()
         self.cwd = Path(request.cwd)
@@ -140,14 +148,13 @@ class Builder:
 
     def _run(self, stage_root: Path) -> BuildReport:
         args = self.request.go_args
-        graph = load_packages(args, self._listing_env(), self.cwd, session=self.session)
-        mains = [p for p in graph.named if p.is_main]
-        check_output_gets_a_program(graph.named, args, self.goenv.goflags, self.base)
-        check = self._start_check(graph.named, mains)
-        outputs = resolve_outputs(mains, len(graph.named), args, self.base, self.goenv.goexe)
+        named, facts = self._named_packages()
+        mains = [p for p in named if p.is_main]
+        check_output_gets_a_program(named, args, self.goenv.goflags, self.base)
+        check = self._start_check(named, mains)
+        outputs = resolve_outputs(mains, len(named), args, self.base, self.goenv.goexe)
         names = [exe_name(p, args.packages, self.goenv.goexe) for p in mains]
-        facts = GraphFacts(graph, self.request, self.goenv, self.session, self.cache_root)
-        listing = _Listing(graph, stage_root, self._group_key(names), facts)
+        listing = _Listing(named, stage_root, self._group_key(names), facts)
         prepared = [
             self._prepare(listing, pkg, out, name)
             for pkg, out, name in zip(mains, outputs, names, strict=True)
@@ -174,6 +181,30 @@ class Builder:
         if listing.stage_root.parent == self.cache_root:
             self._tidy_stage(listing.stage_root, climbs, results)
         return BuildReport(results, check_error, tuple(self.warnings), tuple(self.notes))
+
+    def _named_packages(self) -> tuple[tuple[ListedPackage, ...], GraphFacts]:
+        """The packages the command line names, and the facts of their graph: go list's,
+        or the head start's where its proof holds and its build succeeded
+        (gostatic.builder.guessproof), and go list's then only if a rung asks."""
+        proof = self.proof
+        if proof is not None and not (proof.holds(self.goenv) and self._guess_built(proof)):
+            proof = None
+        facts = GraphFacts(
+            self._list_graph, self.request, self.goenv, self.session, self.cache_root, proof
+        )
+        named = (proof.listed(),) if proof is not None else facts.graph.named
+        return named, facts
+
+    def _guess_built(self, proof: GuessProof) -> bool:
+        """Whether the guessed build succeeded (what a new binary needs next is imported
+        while it runs)."""
+        self._load_for_new_binary()
+        build = proof.build
+        return self.session.run(build.args, env=build.env, cwd=build.cwd, check=False).ok
+
+    def _list_graph(self) -> PackageGraph:
+        env = self._listing_env()
+        return load_packages(self.request.go_args, env, self.cwd, session=self.session)
 
     def _start_check(
         self, named: tuple[ListedPackage, ...], mains: list[ListedPackage]
@@ -210,7 +241,7 @@ class Builder:
         """The command line's package arguments, for one go build of every main package
         they name (gostatic.builder.climbs); None when go would refuse them: go build stops at a
         package that go list could not load, where its check names it (:meth:`_start_check`)."""
-        if any(p.error is not None for p in listing.graph.named):
+        if any(p.error is not None for p in listing.named):
             return None
         return self.request.go_args.packages
 
@@ -228,7 +259,7 @@ class Builder:
         if key is None or listing.stage_root.parent != self.cache_root:
             return  # not eligible, or building in a temporary stage
         if listing.group_key is not None:
-            listed, stage_key = listing.graph.named, listing.group_key
+            listed, stage_key = listing.named, listing.group_key
             if any(p.error is not None for p in listed):
                 return  # go list would tell the next run the same: the plan never matches
             if any(p.module is None for p in listed):
@@ -301,17 +332,20 @@ class Builder:
         """The package arguments of this package's go build: the command line's own when it
         names just this package (so the fast path, which has no go list, runs the very same
         command), else its import path."""
-        if pkg.import_path == COMMAND_LINE_ARGUMENTS or len(listing.graph.named) == 1:
+        if pkg.import_path == COMMAND_LINE_ARGUMENTS or len(listing.named) == 1:
             return list(self.request.go_args.packages)
         return [pkg.import_path]
 
     def _while_building(self, prepared: list[Climb | PackageResult]) -> None:
-        """Import what a new binary needs once go has built it, while go builds it: the
-        re-check that reads it (gostatic.incremental.recheck; pyelftools only if it does
-        not clear the binary) and the strategy cache's writer (tomli-w). On 2 cores that
-        time overlaps go's instead of following it."""
-        if not any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
-            return
+        """Import what a new binary needs once go has built it, while go builds it (see
+        :meth:`_load_for_new_binary`)."""
+        if any(isinstance(c, Climb) and c.reads_new_binary() for c in prepared):
+            self._load_for_new_binary()
+
+    def _load_for_new_binary(self) -> None:
+        """Import the re-check that reads a new binary (gostatic.incremental.recheck;
+        pyelftools only if it does not clear the binary) and the strategy cache's writer
+        (tomli-w). On 2 cores that time overlaps go's instead of following it."""
         import gostatic.incremental.recheck  # noqa: F401
 
         if self.cache is not None:
@@ -322,7 +356,7 @@ class Builder:
     ) -> Climb | PackageResult:
         """The climb of one package, or its result if it is refused before any rung."""
         stage = Stage(listing.stage_root, self._stage_key(listing, pkg, output), name)
-        refused = self._refuse_plugin(listing.graph, pkg, output)
+        refused = self._refuse_plugin(listing.facts, pkg, output)
         if refused is not None:
             return refused
         stamp = stage.claim(str(self.base / output) if output else None)
@@ -333,13 +367,12 @@ class Builder:
             if self.forced is None and pinned is None and self.cache is not None
             else None
         )
-        cgo = listing.facts.analysis(pkg.import_path)
         candidates = choose_rungs(
             self.ladder,
             forced=self.forced,
             pinned=pinned,
             cached=self.cache.lookup(key) if self.cache is not None and key is not None else None,
-            predicted=cgo.first_expected(self.ladder),
+            predicted=listing.facts.first_expected(pkg.import_path, self.ladder),
             stamped=stamp.strategy if stamp is not None else None,
         )
         return Climb(
@@ -366,14 +399,14 @@ class Builder:
         return result
 
     def _refuse_plugin(
-        self, graph: PackageGraph, pkg: ListedPackage, output: str | None
+        self, facts: GraphFacts, pkg: ListedPackage, output: str | None
     ) -> PackageResult | None:
         """A program that imports plugin is refused, or built with a loud warning if forced."""
+        package = pkg.import_path
+        if not facts.imports_plugin(package):
+            return None
         from gostatic import pluginuse
 
-        package = pkg.import_path
-        if not pluginuse.imports_plugin(graph, package):
-            return None
         if self.forced is not None:
             self.warnings.append(pluginuse.forced_warning(package, self.forced))
             return None

@@ -33,15 +33,25 @@ from __future__ import annotations
 
 import os
 
+from gostatic.builder.guessproof import GuessProof, flags_leave_it_exact
 from gostatic.builder.sourceguess import (
+    Module,
+    Reach,
     find_module,
     package_directories,
-    reaches_cgo_resolvers,
     read_packages,
+    trace_imports,
 )
 from gostatic.errors import GostaticError
-from gostatic.go.flags import apply_overlay, output_for, overlay_env, user_value
+from gostatic.go.flags import (
+    apply_overlay,
+    goflags_entries,
+    output_for,
+    overlay_env,
+    user_value,
+)
 from gostatic.go.output import go_setting_in_effect
+from gostatic.go.session import GoCommand
 from gostatic.incremental.fast import start_full_path_queries
 from gostatic.incremental.plan import names_several_packages
 from gostatic.incremental.stage import Stage
@@ -51,6 +61,7 @@ from gostatic.strategies import CGO_OFF, NETGO, PLAIN, strategy_named
 
 if TYPE_CHECKING:
     from gostatic.builder.results import BuildRequest
+    from gostatic.go.header import GoHeader
     from gostatic.go.session import GoSession
     from gostatic.strategies import Strategy
 
@@ -67,11 +78,13 @@ class GuessedBuild(Record):
     # Each binary's stage, and the output it is for (None: go writes none).
     claims: tuple[tuple[Stage, str | None], ...]
     writes: tuple[str, ...]  # the stage binaries
+    # Where the guess is exact, what makes it so (gostatic.builder.guessproof).
+    proof: GuessProof | None = None
 
 
-def start_head_start(request: BuildRequest, session: GoSession) -> None:
+def start_head_start(request: BuildRequest, session: GoSession) -> GuessProof | None:
     """Start the first go build, if it can be guessed (first: it takes longest), then go
-    env and go list -deps."""
+    env and, unless the guess may be exact, go list -deps; return the guess's proof."""
     try:
         guessed = guess_first_build(request)
     except (OSError, GostaticError):
@@ -82,7 +95,9 @@ def start_head_start(request: BuildRequest, session: GoSession) -> None:
         for written in guessed.writes:
             os.makedirs(os.path.dirname(written), exist_ok=True)
         session.start(guessed.args, env=guessed.env, cwd=guessed.cwd, guess_writes=guessed.writes)
-    start_full_path_queries(request, session)
+    proof = guessed.proof if guessed is not None else None
+    start_full_path_queries(request, session, with_list=proof is None)
+    return proof
 
 
 def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
@@ -101,7 +116,8 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
         return None  # another module's package, named by its directory
     paths = [module.import_path(d) for d in mains]
     names = [n for n in (_binary_name(p) for p in paths) if n is not None]
-    strategies = {_first_rung(request, reaches_cgo_resolvers(packages[d], module)) for d in mains}
+    reaches = [trace_imports(packages[d], module) for d in mains]
+    strategies = {_first_rung(request, reach) for reach in reaches}
     cache_root = build_cache_dir(request.env, request.cwd, request.options.cache_dir)
     steered = _cache_may_steer(request, cache_root, paths)
     if len(names) != len(mains) or len(strategies) != 1 or steered:
@@ -116,7 +132,9 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
         # build), in the stage gostatic.builder.full keys by its output, resolved
         # (pathlib's resolve() is os.path.realpath).
         stage = Stage(root, os.path.realpath(output), names[0])
-        return _climb_build(request, goflags, strategy, stage, output, args.packages)
+        build = _climb_build(request, goflags, strategy, stage, output, args.packages)
+        proof = _proof(request, goflags, module, mains[0], packages[mains[0]], reaches[0], build)
+        return build._replace(proof=proof)
     if len(names) == 1:
         # The one main package of a pattern: its climb builds it alone, in the stage of
         # the command line, with the command line's package arguments where go list
@@ -212,11 +230,41 @@ def _group_key(base: str, output: str | None, packages: tuple[str, ...]) -> str:
     return "\n".join(["group", os.path.realpath(base), output or "", *packages])
 
 
-def _first_rung(request: BuildRequest, reaches: bool | None) -> Strategy | None:
+def _proof(
+    request: BuildRequest,
+    goflags: str,
+    module: Module,
+    directory: str,
+    package: GoHeader,
+    reach: Reach | None,
+    build: GuessedBuild,
+) -> GuessProof | None:
+    """What makes the guessed build of one package exact, where it may be: what the
+    sources and the settings here tell (gostatic.builder.guessproof); go env tells the
+    rest."""
+    flags = {f.name for f in (*request.go_args.flags, *goflags_entries(goflags))}
+    cgo = go_setting_in_effect(request.env, "CGO_ENABLED")
+    if reach is None or not reach.exact or cgo not in ("", "1"):
+        return None
+    if not flags_leave_it_exact(flags):
+        return None
+    return GuessProof(
+        import_path=module.import_path(directory),
+        directory=os.path.abspath(directory),
+        module=module.path,
+        imports=package.imports,
+        standard=reach.standard,
+        strategy=NETGO.name if reach.cgo_resolvers else PLAIN.name,
+        build=GoCommand(build.args, build.env, build.cwd),
+    )
+
+
+def _first_rung(request: BuildRequest, reach: Reach | None) -> Strategy | None:
     """The strategy the full path is expected to try first, from whether the package
     reaches net or os/user; None when that is not known."""
-    if reaches is None:
+    if reach is None:
         return None
+    reaches = reach.cgo_resolvers
     forced = request.options.strategy
     if forced:
         # The rungs that no toolchain can be missing for: with standard imports alone,

@@ -53,10 +53,10 @@ def run_build(request: BuildRequest, observer: BuildObserver | None = None) -> B
         if report is None:
             from gostatic.builder.headstart import start_head_start
 
-            start_head_start(request, session)  # go's first commands, before the imports
+            proof = start_head_start(request, session)  # go's first commands, first
             from gostatic.builder.full import full_build  # go env, go list -deps, the climbs
 
-            report = full_build(request, observer.progress, session)
+            report = full_build(request, observer.progress, session, proof)
     finally:
         session.close()
     observer.built(report)

@@ -8,7 +8,10 @@ import, in turn. A standard package that reaches `net` or `os/user` (whose cgo t
 `netgo` strategy replaces) guesses `netgo`; standard packages alone, `plain`. What it
 cannot see through gives no guess: an import from another module, of "C", a directory
 it cannot read. Build constraints are not read: a file they exclude can make the guess
-wrong, which costs a build stopped early, never a wrong result.
+wrong, which costs a build stopped early, never a wrong result. Where no file it read
+can be excluded by one (no constraint line, no operating system or architecture in its
+name), the guess is exact in what it says of the module's own packages
+(:attr:`Reach.exact`): gostatic.builder.guessproof builds on that.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from gostatic.incremental.codec import read_regular
 from gostatic.records import Record
 
 # The standard packages a program can import that import net or os/user, directly or not
-# (go 1.26; tests/test_headstart.py compares it with go list). A stale entry only makes
-# a guess that go list then overrules.
+# (of REACH_RELEASE; tests/test_headstart.py compares it with go list). A stale entry
+# only makes a guess that go list then overrules.
+REACH_RELEASE = "go1.26"
 REACH_CGO_RESOLVERS = frozenset(
     {
         "archive/tar",
@@ -50,6 +54,17 @@ REACH_CGO_RESOLVERS = frozenset(
 # Imports after which the first rung is not for the imports alone to say: cgo of the
 # program's own, a program that no static binary serves.
 _NO_GUESS = frozenset({"C", "plugin", "runtime/cgo"})
+# The words of a file name that make go build it only for some targets ("_linux.go",
+# "_arm64.go"): a name holding any of them is taken for a constrained file.
+_TARGET_WORDS = frozenset(
+    {
+        "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js",
+        "linux", "nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+        "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips",
+        "mipsle", "mips64", "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le",
+        "riscv", "riscv64", "s390", "s390x", "sparc", "sparc64", "wasm",
+    }
+)  # fmt: skip
 _MAX_FILE_BYTES = 1 << 20
 _MAX_PACKAGES = 400  # a larger graph is go list's to read, not a guess's
 
@@ -63,6 +78,16 @@ class Module(Record):
     def import_path(self, directory: str) -> str:
         below = os.path.relpath(os.path.abspath(directory), self.root)
         return self.path if below == "." else f"{self.path}/{below.replace(os.sep, '/')}"
+
+    def holds(self, directory: str) -> bool:
+        """Whether ``directory`` is this module's own: at or below its root, with no
+        go.mod of another module on the way."""
+        here = os.path.abspath(directory)
+        while here.startswith(self.root + os.sep):
+            if os.path.lexists(os.path.join(here, "go.mod")):
+                return False
+            here = os.path.dirname(here)
+        return here == self.root
 
     def directory(self, import_path: str) -> str | None:
         """Where a package of this module is; None for another module's."""
@@ -168,23 +193,47 @@ def _sources(directory: str) -> list[str] | None:
 
 def _read_files(directory: str, names: list[str]) -> GoHeader | None:
     headers = []
+    constrained = False
     for name in names:
         data = read_regular(os.path.join(directory, name), _MAX_FILE_BYTES)
-        header = read_header(data.decode("utf-8", "replace")) if data is not None else None
-        if header is None:
+        text = data.decode("utf-8", "replace") if data is not None else None
+        header = read_header(text) if text is not None else None
+        if text is None or header is None:
             return None  # unreadable, not a regular file, or a header this does not read
         headers.append(header)
+        constrained = constrained or _may_be_excluded(name, text)
     if len({h.package for h in headers}) != 1:
         return None
-    return GoHeader(headers[0].package, frozenset().union(*(h.imports for h in headers)))
+    imports = frozenset().union(*(h.imports for h in headers))
+    return GoHeader(headers[0].package, imports, constrained)
 
 
-def reaches_cgo_resolvers(package: GoHeader, module: Module) -> bool | None:
-    """Whether the package, through the standard library and its own module's packages,
-    imports a standard package that reaches net or os/user; None where this cannot tell."""
+def _may_be_excluded(name: str, text: str) -> bool:
+    """Whether a build may leave this file out: it holds what may be a build constraint
+    (go reads only lines before the package clause; any mention counts here), or a word
+    of its name after the first "_" names a target (go reads only the last two)."""
+    words = name.removesuffix(".go").split("_")[1:]
+    return "go:build" in text or "+build" in text or any(w in _TARGET_WORDS for w in words)
+
+
+class Reach(Record):
+    """What a package's imports reach through the standard library and its own module's
+    packages."""
+
+    cgo_resolvers: bool  # a standard package that reaches net or os/user
+    # No file read may be left out by a build, and every package read is of the module
+    # itself (no other go.mod on the way): what these files import, the build imports.
+    exact: bool
+    standard: frozenset[str]  # the imports taken for standard packages
+
+
+def trace_imports(package: GoHeader, module: Module) -> Reach | None:
+    """Follow the package's imports through its own module's packages; None where this
+    cannot tell what they reach (see the module's docstring)."""
     seen: set[str] = set()
     pending = list(package.imports)
-    reaches = False
+    standard: set[str] = set()
+    exact = not package.constrained
     while pending:
         path = pending.pop()
         if path in seen:
@@ -197,12 +246,13 @@ def reaches_cgo_resolvers(package: GoHeader, module: Module) -> bool | None:
             imported = read_package(local)
             if imported is None:
                 return None
+            exact = exact and not imported.constrained and module.holds(local)
             pending += imported.imports
         elif "." in path.partition("/")[0]:
             return None  # another module's: go list knows what it imports
         else:
-            reaches = reaches or path in REACH_CGO_RESOLVERS
-    return reaches
+            standard.add(path)  # so it seems: gostatic.builder.guessproof makes sure
+    return Reach(bool(standard & REACH_CGO_RESOLVERS), exact, frozenset(standard))
 
 
 def _is_source(name: str) -> bool:

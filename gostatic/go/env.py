@@ -26,11 +26,12 @@ class GoEnv(Record):
     # What a static rung's pkg-config wrapper starts from (gostatic.cgo.pkgconfig).
     pkg_config: str = "pkg-config"
     cgo_cppflags: str = ""
+    goroot: str = ""  # where the standard library's sources are (gostatic.builder.guessproof)
 
 
 _ENV_KEYS = (
     "GOOS", "GOARCH", "GOVERSION", "CC", "CGO_ENABLED", "GOEXE", "GOFLAGS", "PKG_CONFIG",
-    "CGO_CPPFLAGS",
+    "CGO_CPPFLAGS", "GOROOT",
 )  # fmt: skip
 ENV_ARGS = ("env", "-json", *_ENV_KEYS)
 
@@ -61,4 +62,5 @@ def go_env(
         goflags=get("GOFLAGS"),
         pkg_config=get("PKG_CONFIG"),
         cgo_cppflags=get("CGO_CPPFLAGS"),
+        goroot=get("GOROOT"),
     )

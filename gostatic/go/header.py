@@ -24,6 +24,8 @@ class GoHeader(Record):
 
     package: str
     imports: frozenset[str]
+    # A build may leave a file of the package out (gostatic.builder.sourceguess says).
+    constrained: bool = False
 
 
 def read_header(source: str) -> GoHeader | None:

@@ -395,14 +395,18 @@ def _sources_changed_since(directory: str, stamped_at: int | None) -> bool:
         return True
 
 
-def start_full_path_queries(request: BuildRequest, session: GoSession) -> None:
-    """Start go env and go list as gostatic.builder.full will ask them, so that they run while
-    the full path's modules load or a build links; the session hands their results over
-    (or stops them, if the full path never asks)."""
+def start_full_path_queries(
+    request: BuildRequest, session: GoSession, *, with_list: bool = True
+) -> None:
+    """Start go env and (``with_list``) go list as gostatic.builder.full will ask them, so
+    that they run while the full path's modules load or a build links; the session hands
+    their results over (or stops them, if the full path never asks)."""
     from gostatic.go.env import ENV_ARGS
     from gostatic.go.listing import list_args, listing_env
 
     session.start(ENV_ARGS, env=request.env, cwd=request.cwd)
+    if not with_list:
+        return
     # With the user's CGO_ENABLED=0 the full path lists with cgo on (gostatic.builder.full).
     env = listing_env(request.env, request.env.get("CGO_ENABLED") == "0")
     session.start(list_args(request.go_args), env=env, cwd=request.cwd)
