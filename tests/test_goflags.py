@@ -8,7 +8,7 @@ from gostatic.errors import UsageError
 from gostatic.go.flags import (
     Overlay,
     apply_overlay,
-    check_buildmode,
+    check_writes_a_program,
     goflags_entries,
     join_quoted,
     merge_ldflags,
@@ -223,8 +223,24 @@ def test_the_last_buildmode_is_the_one_checked_as_in_go() -> None:
 def test_goflags_buildmode_is_refused_unless_the_command_line_sets_one() -> None:
     goflags = "-trimpath -buildmode=c-shared"
     with pytest.raises(UsageError) as info:
-        check_buildmode(parse_build_args(["."]), goflags)
+        check_writes_a_program(parse_build_args(["."]), goflags)
     assert info.value.message.startswith("GOFLAGS sets -buildmode=c-shared, which builds")
-    check_buildmode(parse_build_args(["-buildmode=exe", "."]), goflags)  # go: command line wins
+    # go: the command line wins.
+    check_writes_a_program(parse_build_args(["-buildmode=exe", "."]), goflags)
     # Reading GOFLAGS' entries for other purposes never raises.
     assert [f.name for f in goflags_entries(goflags)] == ["trimpath", "buildmode"]
+
+
+@pytest.mark.parametrize("flag", ["-n", "--n", "-n=true", "-n=T", "-n=1"])
+def test_a_dry_run_is_refused_it_writes_no_program(flag: str) -> None:
+    with pytest.raises(UsageError) as info:
+        parse_build_args([flag, "."])
+    assert "-n prints go's commands without running them" in info.value.message
+
+
+def test_a_dry_run_turned_off_or_set_in_goflags() -> None:
+    assert parse_build_args(["-n=false", "."]).last("n") == "false"
+    with pytest.raises(UsageError) as info:
+        check_writes_a_program(parse_build_args(["."]), "-trimpath -n")
+    assert info.value.message.startswith("GOFLAGS sets -n, which prints")
+    check_writes_a_program(parse_build_args(["-n=false", "."]), "-n")  # the command line wins

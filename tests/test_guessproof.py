@@ -137,6 +137,9 @@ def test_a_package_named_by_its_directory_gets_a_proof(
         (("-race",), None),
         ((), "GOFLAGS=-race"),
         ((), "GOFLAGS=-modfile=other.mod"),
+        (("-overlay=overlay.json",), None),  # what go reads is not what is on disk
+        (("-compiler=gccgo",), None),
+        ((), "GOEXPERIMENT=boringcrypto"),
         ((), "CGO_ENABLED=0"),  # the first rung then needs go list's verdicts
     ],
 )

@@ -23,7 +23,7 @@ from gostatic.cache import StrategyCache, cache_key
 from gostatic.elf.hazard import Hazard
 from gostatic.errors import GostaticError, UsageError
 from gostatic.go.env import GoEnv, go_env
-from gostatic.go.flags import apply_overlay, check_buildmode, checks_non_main, sets_build_id
+from gostatic.go.flags import apply_overlay, check_writes_a_program, checks_non_main, sets_build_id
 from gostatic.go.listing import listing_env
 from gostatic.go.packages import (
     COMMAND_LINE_ARGUMENTS,
@@ -85,7 +85,7 @@ def full_build(
     session = session if session is not None else GoSession()
     try:
         goenv = go_env(request.env, Path(request.cwd), session)
-        check_buildmode(request.go_args, goenv.goflags)
+        check_writes_a_program(request.go_args, goenv.goflags)
         if goenv.goos not in ELF_GOOS:
             raise UsageError(non_elf_message(goenv.goos))
         return Builder(request, goenv, progress, session, proof).run()

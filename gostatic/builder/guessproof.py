@@ -13,8 +13,9 @@ where:
 - every import taken for a standard package is one: a directory of go env's GOROOT/src
   (a module whose path has no dot, through a replace or a go.work, looks the same);
 - the table of standard packages that reach net or os/user is of this go's release;
-- cgo is on, and neither the command line nor GOFLAGS gives -tags, -race, -msan, -asan
-  or -modfile (each changes which files go list reads, or which module is the main one).
+- cgo is on, no GOEXPERIMENT is set, and neither the command line nor GOFLAGS gives
+  -tags, -race, -msan, -asan, -overlay, -compiler or -modfile (each changes which files
+  go list reads, what they hold, or which module is the main one).
 
 Then go list would name one package, main, of this import path and module; the cgo of
 its graph is that of net and os/user alone, which `netgo` replaces, if the imports reach
@@ -41,8 +42,9 @@ if TYPE_CHECKING:
     from gostatic.go.packages import ListedPackage
     from gostatic.go.session import GoCommand
 
-# The flags that change which files go list reads, or which go.mod is the main module's.
-_UNPROVED_FLAGS = frozenset({"tags", "race", "msan", "asan", "modfile"})
+# The flags that change which files go list reads, what they hold (-overlay), or which
+# go.mod is the main module's.
+_UNPROVED_FLAGS = frozenset({"tags", "race", "msan", "asan", "overlay", "compiler", "modfile"})
 
 
 class GuessProof(Record):

@@ -244,7 +244,8 @@ def _proof(
     rest."""
     flags = {f.name for f in (*request.go_args.flags, *goflags_entries(goflags))}
     cgo = go_setting_in_effect(request.env, "CGO_ENABLED")
-    if reach is None or not reach.exact or cgo not in ("", "1"):
+    experiments = go_setting_in_effect(request.env, "GOEXPERIMENT")
+    if reach is None or not reach.exact or cgo not in ("", "1") or experiments != "":
         return None
     if not flags_leave_it_exact(flags):
         return None

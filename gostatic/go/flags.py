@@ -87,11 +87,12 @@ def parse_build_args(argv: Sequence[str]) -> GoBuildArgs:
     ``-flag``, ``--flag``, ``-flag=value`` and ``-flag value`` are all accepted.
     A :class:`UsageError`, before anything runs, for what go would refuse: a flag go build
     does not take or a value it cannot parse (gostatic.go.flagset), an argument starting
-    with "-" among the packages; and for a ``-buildmode`` that builds no executable.
+    with "-" among the packages; and for a build that writes no program (a
+    ``-buildmode`` that builds none, or ``-n``).
     """
     args = _split_build_args(argv, strict=True)
     check_packages(args.packages)
-    check_buildmode(args, "")
+    check_writes_a_program(args, "")
     return args
 
 
@@ -105,10 +106,30 @@ _NOT_PROGRAMS = {
 }
 
 
-def check_buildmode(args: GoBuildArgs, goflags: str) -> None:
-    """Refuse (:class:`UsageError`) the build mode go would use, from the command line or
-    else GOFLAGS, when it builds no executable: there is nothing to prove static, and the
-    output would not run."""
+def check_writes_a_program(args: GoBuildArgs, goflags: str) -> None:
+    """Refuse (:class:`UsageError`) a build that writes no program for gostatic to prove:
+    a -buildmode that builds none, or -n (go prints its commands and runs none), from the
+    command line or else GOFLAGS."""
+    _check_buildmode(args, goflags)
+    dry_run = args.last("n")
+    said = "-n"
+    if dry_run is None:
+        dry_run = GoBuildArgs(goflags_entries(goflags), ()).last("n")
+        said = "GOFLAGS sets -n, which"
+    if dry_run is not None and dry_run.lower() in _TRUE:
+        raise UsageError(
+            f"{said} prints go's commands without running them: gostatic proves the binary"
+            " a build writes, and this one writes none (use go build -n to see the commands)"
+        )
+
+
+# What go's flag package reads as true for a boolean flag (strconv.ParseBool), lowered.
+_TRUE = frozenset({"1", "t", "true"})
+
+
+def _check_buildmode(args: GoBuildArgs, goflags: str) -> None:
+    """Refuse the build mode go would use when it builds no executable: there is nothing
+    to prove static, and the output would not run."""
     mode = args.last("buildmode")
     said = f"-buildmode={mode} builds"
     if mode is None:

@@ -33,7 +33,7 @@ import os
 from gostatic.builder.results import STATIC_DETAIL, Attempt, BuildReport, PackageResult
 from gostatic.go.flags import (
     apply_overlay,
-    check_buildmode,
+    check_writes_a_program,
     checks_non_main,
     overlay_env,
     sets_build_id,
@@ -88,7 +88,8 @@ def fast_build(request: BuildRequest, session: GoSession) -> BuildReport | None:
     plan = read_plan(key)
     if plan is None or not trustworthy(plan, request):
         return None
-    check_buildmode(request.go_args, plan.goflags)  # GOFLAGS' (the command line's is checked)
+    # GOFLAGS' (the command line's was checked when it was parsed).
+    check_writes_a_program(request.go_args, plan.goflags)
     if sets_build_id(request.go_args, plan.goflags):
         return None  # a fixed build ID cannot tell a relinked binary from the proved one
     proved = _proved_members(plan, request, os.path.join(cache_root, STAGE_DIR))
