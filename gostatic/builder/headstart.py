@@ -16,6 +16,10 @@ again. Where the guess is wrong, the climbs stop it before their own builds star
 (GoSession.keep_guesses): a guess only ever saves time; what is built and installed is
 the full path's choice.
 
+For one package named by its directory the guess may be proved exact: what go list
+would predict (gostatic.builder.guessproof). Then no go list is started here; the full
+path lists the graph only if a rung after the guessed one needs it.
+
 The guessed build writes into the packages' stage, so the stage is claimed first for
 each binary (locked, and tidied of what this run did not build:
 gostatic.incremental.stage), as the full path would claim it; the full path's own claims
