@@ -215,20 +215,36 @@ def test_no_standard_package_has_a_pkg_config_directive_or_imports_plugin() -> N
 # --- the build: no go list when the guess is taken, and the same outcome ------------------
 
 
+VIA_INTERNAL = VIA_LIB.replace("example.com/m/lib", "app/internal/users").replace("lib.", "users.")
+USERS = LIB_FMT.replace("package lib", "package users").replace('"fmt"', '"os/user"')
+USERS = USERS.replace('fmt.Println("hello")', "_, _ = user.Current()")
+EMBED = (
+    'package main\n\nimport _ "embed"\n\n//go:embed data.txt\nvar s string\n\n'
+    "func main() { println(s) }\n"
+)
+
+
 @requires_go
 @pytest.mark.parametrize(
-    ("files", "strategy"),
+    ("files", "module_path", "strategy"),
     [
-        ({"app/main.go": SEED_FMT}, "plain"),
-        ({"app/main.go": NET_HTTP}, "netgo"),
-        ({"app/main.go": VIA_LIB, "lib/lib.go": LIB_NET}, "netgo"),
+        ({"app/main.go": SEED_FMT}, "example.com/m", "plain"),
+        ({"app/main.go": NET_HTTP}, "example.com/m", "netgo"),
+        ({"app/main.go": VIA_LIB, "lib/lib.go": LIB_NET}, "example.com/m", "netgo"),
+        # A module path without a dot, its own internal package reaching os/user.
+        ({"app/main.go": VIA_INTERNAL, "internal/users/u.go": USERS}, "app", "netgo"),
+        ({"app/main.go": EMBED, "app/data.txt": "embedded"}, "example.com/m", "plain"),
     ],
 )
 def test_a_proved_guess_builds_without_go_list_what_the_listing_build_builds(
-    tmp_path: Path, counted: tuple[dict[str, str], Path], files: dict[str, str], strategy: str
+    tmp_path: Path,
+    counted: tuple[dict[str, str], Path],
+    files: dict[str, str],
+    module_path: str,
+    strategy: str,
 ) -> None:
     env, log = counted
-    module = write_module(tmp_path / "m", files)
+    module = write_module(tmp_path / "m", files, module_path)
     proved = run_gostatic(["build", "--json", "-o", "out", "./app"], module, env)
     assert proved.returncode == 0, proved.stderr
     assert sorted(go_subcommands(logged_go_calls(log))) == ["build", "env"]
