@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     # from what gostatic finds installed (gostatic.toolchains), never from a file it reads.
     Toolchain: TypeAlias = Literal["musl-gcc", "zig"]
 
-_PURE_GO_TAGS = ("netgo", "osusergo")
+# The tags with which net and os/user compile without their cgo files.
+PURE_GO_TAGS = ("netgo", "osusergo")
 
 
 class Strategy(Record):
@@ -44,14 +45,14 @@ class Strategy(Record):
 PLAIN = Strategy("plain", Overlay(), "go build as given")
 NETGO = Strategy(
     "netgo",
-    Overlay(tags=_PURE_GO_TAGS),
+    Overlay(tags=PURE_GO_TAGS),
     "tags netgo,osusergo: Go's own DNS resolver and user lookup instead of libc's",
 )
 CGO_OFF = Strategy(
     "cgo-off", Overlay(env=(("CGO_ENABLED", "0"),)), "CGO_ENABLED=0: no C code at all"
 )
 _CGO_STATIC = Overlay(
-    tags=_PURE_GO_TAGS,
+    tags=PURE_GO_TAGS,
     linkmode="external",
     extldflags=("-static",),
     env=(("CGO_ENABLED", "1"),),
@@ -65,7 +66,7 @@ EXTERNAL_STATIC = Strategy(
 STATIC_PIE = Strategy(
     "static-pie",
     Overlay(
-        tags=_PURE_GO_TAGS,
+        tags=PURE_GO_TAGS,
         linkmode="external",
         extldflags=("-static-pie",),
         env=(("CGO_ENABLED", "1"),),
@@ -75,7 +76,7 @@ STATIC_PIE = Strategy(
 )
 # The musl rungs also set the conventional `musl` tag, with which cgo packages that ship
 # archives for both C libraries pick musl's (confluent-kafka-go's librdkafka).
-_MUSL_STATIC = _CGO_STATIC._replace(tags=(*_PURE_GO_TAGS, "musl"))
+_MUSL_STATIC = _CGO_STATIC._replace(tags=(*PURE_GO_TAGS, "musl"))
 MUSL_STATIC = Strategy(
     "musl-static",
     _MUSL_STATIC,

@@ -26,6 +26,7 @@ from tests.support import (
     SEED_FMT,
     SEED_SYSLOG,
     assert_static_by_readelf,
+    go_builds,
     go_subcommands,
     logged_go_calls,
     requires_go,
@@ -282,3 +283,21 @@ def test_a_guess_not_taken_ends_as_the_listing_build_ends(
     listed = run_gostatic(["build", "--json", *argv, "-o", "ref", "./app"], module, reference_env)
     assert proved.returncode == listed.returncode
     assert outcome(proved.stdout) == outcome(listed.stdout)
+
+
+@requires_go
+def test_the_users_pure_go_tags_make_the_guess_plain_as_go_list_predicts(
+    tmp_path: Path, counted: tuple[dict[str, str], Path]
+) -> None:
+    # With -tags netgo,osusergo, net and os/user have no cgo files: go list predicts plain,
+    # and a guess of netgo would be a build started for nothing (no proof: -tags).
+    env, log = counted
+    module = write_module(tmp_path / "m", {"app/main.go": NET_HTTP})
+    argv = ["-tags=osusergo,netgo", "-o", "out", "./app"]
+    assert proof_of(module, env, *argv) is None
+    run = run_gostatic(["build", "--json", *argv], module, env)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["strategy"] == "plain"
+    calls = logged_go_calls(log)
+    assert len(go_builds(calls)) == 1 and "list" in go_subcommands(calls)
+    assert_static_by_readelf(module / "out")

@@ -52,6 +52,7 @@ from gostatic.go.flags import (
     goflags_entries,
     output_for,
     overlay_env,
+    user_tags,
     user_value,
 )
 from gostatic.go.output import go_setting_in_effect
@@ -61,7 +62,7 @@ from gostatic.incremental.plan import names_several_packages
 from gostatic.incremental.stage import Stage
 from gostatic.paths import CACHE_FILE, STAGE_DIR, build_cache_dir
 from gostatic.records import TYPE_CHECKING, Record
-from gostatic.strategies import CGO_OFF, NETGO, PLAIN, strategy_named
+from gostatic.strategies import CGO_OFF, NETGO, PLAIN, PURE_GO_TAGS, strategy_named
 
 if TYPE_CHECKING:
     from gostatic.builder.results import BuildRequest
@@ -121,7 +122,8 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     paths = [module.import_path(d) for d in mains]
     names = [n for n in (_binary_name(p) for p in paths) if n is not None]
     reaches = [trace_imports(packages[d], module) for d in mains]
-    strategies = {_first_rung(request, reach) for reach in reaches}
+    pure_go = set(PURE_GO_TAGS) <= set(user_tags(args, goflags))
+    strategies = {_first_rung(request, reach, pure_go) for reach in reaches}
     cache_root = build_cache_dir(request.env, request.cwd, request.options.cache_dir)
     steered = _cache_may_steer(request, cache_root, paths)
     if len(names) != len(mains) or len(strategies) != 1 or steered:
@@ -264,12 +266,13 @@ def _proof(
     )
 
 
-def _first_rung(request: BuildRequest, reach: Reach | None) -> Strategy | None:
+def _first_rung(request: BuildRequest, reach: Reach | None, pure_go: bool) -> Strategy | None:
     """The strategy the full path is expected to try first, from whether the package
-    reaches net or os/user; None when that is not known."""
+    reaches net or os/user; None when that is not known. ``pure_go``: the user's tags
+    already leave out their cgo files, as netgo's do."""
     if reach is None:
         return None
-    reaches = reach.cgo_resolvers
+    reaches = reach.cgo_resolvers and not pure_go
     forced = request.options.strategy
     if forced:
         # The rungs that no toolchain can be missing for: with standard imports alone,
