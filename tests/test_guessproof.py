@@ -156,15 +156,43 @@ def test_settings_that_change_what_go_list_reads_give_no_proof(
 
 
 @requires_go
-def test_a_constrained_file_or_a_pattern_gives_no_proof(
-    tmp_path: Path, gostatic_env: dict[str, str]
-) -> None:
+def test_a_constrained_file_gives_no_proof(tmp_path: Path, gostatic_env: dict[str, str]) -> None:
     constrained = write_module(
         tmp_path / "c", {"app/main.go": SEED_FMT, "app/x.go": "//go:build linux\n\npackage main\n"}
     )
     assert proof_of(constrained, gostatic_env, "-o", "out", "./app") is None
-    pattern = write_module(tmp_path / "p", {"app/main.go": SEED_FMT})
-    assert proof_of(pattern, gostatic_env, "-o", "out", "./...") is None
+
+
+@requires_go
+def test_a_pattern_gets_a_proof_only_where_go_list_names_its_one_main_package_alone(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    alone = write_module(tmp_path / "alone", {"app/main.go": SEED_FMT})
+    proof = proof_of(alone, gostatic_env, "-o", "bin/", "./...")
+    assert proof is not None and proof.import_path == "example.com/m/app"
+    assert proof.directory == str(alone / "app")
+    library = write_module(tmp_path / "lib", {"app/main.go": SEED_FMT, "lib/lib.go": LIB_FMT})
+    assert proof_of(library, gostatic_env, "-o", "bin/", "./...") is None
+    # go list names a directory of test files alone too (go build builds nothing of it).
+    tests = {"app/main.go": SEED_FMT, "e2e/e2e_test.go": "package e2e\n"}
+    with_tests = write_module(tmp_path / "tests", tests)
+    guess = guess_first_build(build_request(["-o", "bin/", "./..."], gostatic_env, str(with_tests)))
+    assert guess is not None and guess.proof is None
+    assert guess.args[-1] == "example.com/m/app"  # as the climb spells it beside another
+
+
+@requires_go
+def test_a_pattern_below_a_pwd_that_go_spells_otherwise_gets_no_proof(
+    tmp_path: Path, gostatic_env: dict[str, str]
+) -> None:
+    # go takes the working directory from $PWD where it names it: through a symbolic link,
+    # go list's directories are not the ones the plan would keep.
+    module = write_module(tmp_path / "m", {"app/main.go": SEED_FMT})
+    (tmp_path / "link").symlink_to(module)
+    env = {**gostatic_env, "PWD": str(tmp_path / "link")}
+    assert proof_of(module, env, "-o", "bin/", "./...") is None
+    stale = {**gostatic_env, "PWD": str(tmp_path)}  # names another directory: go ignores it
+    assert proof_of(module, stale, "-o", "bin/", "./...") is not None
 
 
 @requires_go
@@ -301,3 +329,27 @@ def test_the_users_pure_go_tags_make_the_guess_plain_as_go_list_predicts(
     calls = logged_go_calls(log)
     assert len(go_builds(calls)) == 1 and "list" in go_subcommands(calls)
     assert_static_by_readelf(module / "out")
+
+
+@requires_go
+@pytest.mark.parametrize("output", [("-o", "bin/"), ()])
+def test_the_one_main_of_a_pattern_builds_without_go_list_and_plans_as_go_lists(
+    tmp_path: Path, counted: tuple[dict[str, str], Path], output: tuple[str, ...]
+) -> None:
+    env, log = counted
+    module = write_module(tmp_path / "m", {"cmd/tool/main.go": NET_HTTP})
+    proved = run_gostatic(["build", "--json", *output, "./..."], module, env)
+    assert proved.returncode == 0, proved.stderr
+    assert sorted(go_subcommands(logged_go_calls(log))) == ["build", "env"]
+    binary = module / ("bin/tool" if output else "tool")
+    assert_static_by_readelf(binary)
+    # The plan names the package as go list -find does: the next build is go's check.
+    again = run_gostatic(["build", "--json", *output, "./..."], module, env)
+    assert sorted(go_subcommands(logged_go_calls(log))) == ["build", "list"]
+    assert json.loads(again.stdout)["results"][0]["attempts"][-1]["detail"].startswith("up to")
+
+    reference_env = {**env, "GOARCH": host_arch(), "GOSTATIC_CACHE_DIR": str(tmp_path / "ref")}
+    binary.unlink()
+    listed = run_gostatic(["build", "--json", *output, "./..."], module, reference_env)
+    assert listed.returncode == 0, listed.stderr
+    assert outcome(proved.stdout) == outcome(listed.stdout)

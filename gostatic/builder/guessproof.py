@@ -5,8 +5,9 @@ go list costs a cold build about 50 ms of CPU, spent while go build links on the
 2 cores: a net/http program's go build took 1.10x its own time with go list beside it
 (medians of 15 alternating runs, 2026-11-30). The head start
 (gostatic.builder.headstart) guesses a package's first rung from its own sources; for one
-package named by its directory, the guess is exact, and go list would only confirm it,
-where:
+package named by its directory, or the one package a pattern of directories matches
+(no library or directory of tests beside it, and no symbolic link in how go will spell
+its directory), the guess is exact, and go list would only confirm it, where:
 
 - every file read is one no build leaves out, and every package read is the module's
   own (gostatic.builder.sourceguess's :attr:`Reach.exact`), so that what they import is

@@ -16,9 +16,10 @@ again. Where the guess is wrong, the climbs stop it before their own builds star
 (GoSession.keep_guesses): a guess only ever saves time; what is built and installed is
 the full path's choice.
 
-For one package named by its directory the guess may be proved exact: what go list
-would predict (gostatic.builder.guessproof). Then no go list is started here; the full
-path lists the graph only if a rung after the guessed one needs it.
+For one package named by its directory, or the one package a pattern matches, the
+guess may be proved exact: what go list would predict (gostatic.builder.guessproof).
+Then no go list is started here; the full path lists the graph only if a rung after
+the guessed one needs it.
 
 The guessed build writes into the packages' stage, so the stage is claimed first for
 each binary (locked, and tidied of what this run did not build:
@@ -44,6 +45,7 @@ from gostatic.builder.sourceguess import (
     find_module,
     package_directories,
     read_packages,
+    tests_only,
     trace_imports,
 )
 from gostatic.errors import GostaticError
@@ -55,6 +57,7 @@ from gostatic.go.flags import (
     user_tags,
     user_value,
 )
+from gostatic.go.header import GoHeader
 from gostatic.go.output import go_setting_in_effect
 from gostatic.go.session import GoCommand
 from gostatic.incremental.fast import start_full_path_queries
@@ -66,7 +69,6 @@ from gostatic.strategies import CGO_OFF, NETGO, PLAIN, PURE_GO_TAGS, strategy_na
 
 if TYPE_CHECKING:
     from gostatic.builder.results import BuildRequest
-    from gostatic.go.header import GoHeader
     from gostatic.go.session import GoSession
     from gostatic.strategies import Strategy
 
@@ -132,29 +134,76 @@ def guess_first_build(request: BuildRequest) -> GuessedBuild | None:
     if strategy is None:
         return None
     root = _as_pathlib(os.path.join(cache_root, STAGE_DIR))
-    output = os.path.join(base, output_for(args.output, names[0], base) or names[0])
+    one = _OneMain(module, mains[0], packages[mains[0]], reaches[0])
     if not names_several_packages(args.packages):
         # One directory, its package main (for a library, go list refuses -o FILE: no
         # build), in the stage gostatic.builder.full keys by its output, resolved
         # (pathlib's resolve() is os.path.realpath).
+        output = os.path.join(base, output_for(args.output, names[0], base) or names[0])
         stage = Stage(root, os.path.realpath(output), names[0])
         build = _climb_build(request, goflags, strategy, stage, output, args.packages)
-        proof = _proof(request, goflags, module, mains[0], packages[mains[0]], reaches[0], build)
-        return build._replace(proof=proof)
+        return build._replace(proof=_proof(request, goflags, one, build))
     if len(names) == 1:
-        # The one main package of a pattern: its climb builds it alone, in the stage of
-        # the command line, with the command line's package arguments where go list
-        # will name no other package (gostatic.builder.full). Beside other packages, go
-        # writes nothing without -o, and refuses -o FILE.
-        alone = len(packages) == 1
-        to_file = args.output is not None and output_for(args.output, names[0], base) == args.output
-        if to_file and not alone:
-            return None
-        stage = Stage(root, _group_key(base, args.output, args.packages), names[0])
-        own_args = args.packages if alone else (paths[0],)
-        written = output if alone or args.output is not None else None
-        return _climb_build(request, goflags, strategy, stage, written, own_args)
+        alone = len(packages) == 1 and tests_only(directories or []) == 0
+        return _one_main_of_a_pattern(request, goflags, strategy, root, one, alone)
     return _group_build(request, base, goflags, strategy, root, names)
+
+
+class _OneMain(Record):
+    """The one main package a command line names, as its sources say."""
+
+    module: Module
+    directory: str
+    package: GoHeader
+    reach: Reach | None
+
+    @property
+    def import_path(self) -> str:
+        return self.module.import_path(self.directory)
+
+
+def _one_main_of_a_pattern(
+    request: BuildRequest,
+    goflags: str,
+    strategy: Strategy,
+    root: str,
+    main: _OneMain,
+    alone: bool,
+) -> GuessedBuild | None:
+    """The climb's build of the one main package of a pattern: in the stage of the
+    command line, with the command line's package arguments where go list will name no
+    other package (``alone``: a directory of test files alone is one too), else its
+    import path (gostatic.builder.full). Beside other packages, go writes nothing without
+    -o, and refuses -o FILE."""
+    args = request.go_args
+    base = os.path.join(request.cwd, args.workdir or ".")
+    name = _binary_name(main.import_path) or ""
+    to_file = args.output is not None and output_for(args.output, name, base) == args.output
+    if to_file and not alone:
+        return None
+    stage = Stage(root, _group_key(base, args.output, args.packages), name)
+    own_args = args.packages if alone else (main.import_path,)
+    output = os.path.join(base, output_for(args.output, name, base) or name)
+    written = output if alone or args.output is not None else None
+    build = _climb_build(request, goflags, strategy, stage, written, own_args)
+    if not alone or not _spelled_as_go_spells_it(request, base):
+        return build
+    return build._replace(proof=_proof(request, goflags, main, build))
+
+
+def _spelled_as_go_spells_it(request: BuildRequest, base: str) -> bool:
+    """Whether go names the directories of a pattern below ``base`` as this module does
+    (the plan of a pattern keeps them, and the fast path compares them with go list's):
+    from the working directory with no symbolic link on the way. go takes the working
+    directory from $PWD where that names it, spelled as it may be."""
+    pwd = request.env.get("PWD")
+    if pwd and pwd != request.cwd and os.path.isabs(pwd):
+        try:
+            if os.path.samefile(pwd, request.cwd):
+                return False
+        except OSError:
+            pass  # go ignores a $PWD it cannot stat
+    return os.path.realpath(base) == os.path.abspath(base)
 
 
 def _goflags_if_guessable(request: BuildRequest, base: str) -> str | None:
@@ -237,17 +286,12 @@ def _group_key(base: str, output: str | None, packages: tuple[str, ...]) -> str:
 
 
 def _proof(
-    request: BuildRequest,
-    goflags: str,
-    module: Module,
-    directory: str,
-    package: GoHeader,
-    reach: Reach | None,
-    build: GuessedBuild,
+    request: BuildRequest, goflags: str, main: _OneMain, build: GuessedBuild
 ) -> GuessProof | None:
-    """What makes the guessed build of one package exact, where it may be: what the
-    sources and the settings here tell (gostatic.builder.guessproof); go env tells the
-    rest."""
+    """What makes the guessed build of the one main package exact, where it may be: what
+    the sources and the settings here tell (gostatic.builder.guessproof); go env tells
+    the rest."""
+    reach = main.reach
     flags = {f.name for f in (*request.go_args.flags, *goflags_entries(goflags))}
     cgo = go_setting_in_effect(request.env, "CGO_ENABLED")
     experiments = go_setting_in_effect(request.env, "GOEXPERIMENT")
@@ -256,10 +300,10 @@ def _proof(
     if not flags_leave_it_exact(flags):
         return None
     return GuessProof(
-        import_path=module.import_path(directory),
-        directory=os.path.abspath(directory),
-        module=module.path,
-        imports=package.imports,
+        import_path=main.import_path,
+        directory=os.path.abspath(main.directory),
+        module=main.module.path,
+        imports=main.package.imports,
         standard=reach.standard,
         strategy=NETGO.name if reach.cgo_resolvers else PLAIN.name,
         build=GoCommand(build.args, build.env, build.cwd),

@@ -173,6 +173,23 @@ def read_packages(directories: list[str]) -> dict[str, GoHeader] | None:
     return found
 
 
+def tests_only(directories: list[str]) -> int:
+    """How many of the directories hold Go test files and no other Go file: packages go
+    list names in a pattern, of which go build builds nothing. An unreadable directory
+    counts as one."""
+    count = 0
+    for directory in directories:
+        try:
+            with os.scandir(directory) as entries:
+                names = [e.name for e in entries if e.name.endswith(".go")]
+        except OSError:
+            count += 1
+            continue
+        tests = [n for n in names if n.endswith("_test.go") and not n.startswith(("_", "."))]
+        count += bool(tests) and not any(_is_source(n) for n in names)
+    return count
+
+
 def read_package(directory: str) -> GoHeader | None:
     """The package in ``directory``, as its non-test Go files' headers say (its name, and
     the imports of all of them); None if it has none, or one this cannot read, or files of
