@@ -114,7 +114,7 @@ def check_writes_a_program(args: GoBuildArgs, goflags: str) -> None:
     dry_run = args.last("n")
     said = "-n"
     if dry_run is None:
-        dry_run = GoBuildArgs(goflags_entries(goflags), ()).last("n")
+        dry_run = user_value(args, goflags, "n")
         said = "GOFLAGS sets -n, which"
     if dry_run is not None and dry_run.lower() in _TRUE:
         raise UsageError(
@@ -213,10 +213,11 @@ def goflags_entries(goflags: str) -> tuple[GoFlag, ...]:
 
 
 def user_value(args: GoBuildArgs, goflags: str, name: str) -> str | None:
-    """The value go uses for flag ``name``: the command line's last, else GOFLAGS' last."""
+    """The value go uses for flag ``name``: the command line's last, else GOFLAGS' last
+    ("true" for a bare boolean flag, in either)."""
     value = args.last(name)
     if value is None:
-        value = next((f.value for f in reversed(goflags_entries(goflags)) if f.name == name), None)
+        value = GoBuildArgs(goflags_entries(goflags), ()).last(name)
     return value
 
 
